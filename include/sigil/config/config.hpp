@@ -1,0 +1,109 @@
+// The daemon's configuration as plain data. Loaded from one TOML file (loader.cpp, toml++),
+// validated at load time: an unknown key or a bad value throws Error(config_invalid /
+// config_unknown_key) whose detail names the key and the line. Relative paths are resolved
+// against the directory of the config file. Secrets are never inline: a SecretRef names a file
+// or an environment variable, resolved when needed and wiped after use.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "sigil/common/secure.hpp"
+
+namespace sigil::config {
+
+// Where a secret comes from: exactly one of `file` (first line, trailing newline stripped) or
+// `env` (environment variable name).
+struct SecretRef {
+  std::filesystem::path file;
+  std::string env;
+  bool empty() const { return file.empty() && env.empty(); }
+  // Throws Error(config_secret_missing) naming the file or variable (never the value).
+  SecretString resolve() const;
+};
+
+enum class ClientCertMode { none, optional, required };
+
+struct TlsConfig {
+  std::filesystem::path cert_file;       // PEM chain, leaf first
+  std::filesystem::path key_file;        // PEM private key (0600)
+  std::filesystem::path client_ca_file;  // PEM trust anchors for client certificates (mTLS)
+  ClientCertMode client_certs = ClientCertMode::none;
+  std::string min_version = "1.2";       // "1.2" or "1.3"
+};
+
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8443;                     // 0 = ephemeral (tests); see port_file
+  std::filesystem::path port_file;               // if set, the bound port is written here
+  bool tls = true;                               // false only allowed on a loopback address
+  TlsConfig tls_settings;
+  unsigned io_threads = 2;
+  unsigned worker_threads = 4;
+  std::size_t worker_queue = 1024;               // queued jobs beyond this answer 503
+  std::size_t max_body_bytes = 64u << 20;        // larger bodies: 413
+  std::size_t memory_body_bytes = 4u << 20;      // larger bodies are spooled to spool_dir
+  std::filesystem::path spool_dir;               // default: <data_dir>/spool
+  std::size_t max_header_bytes = 16u << 10;      // larger headers: 431
+  unsigned max_json_depth = 64;                  // deeper JSON: 400
+  unsigned max_connections = 1024;               // more: refused
+  std::chrono::milliseconds request_timeout{30000};  // whole request read + handling
+  std::chrono::milliseconds idle_timeout{60000};     // keep-alive idle
+  std::chrono::milliseconds shutdown_grace{10000};   // in-flight requests on SIGTERM
+  bool debug_endpoints = false;                  // /debug/* routes, for tests only
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace debug info warn error critical off
+  std::string format = "text";  // text | json
+  bool access_log = true;
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";            // sqlite | postgres (postgres: later)
+  std::filesystem::path sqlite_path;         // default: <data_dir>/sigil.db
+  std::chrono::milliseconds busy_timeout{5000};
+  SecretRef postgres_conninfo;               // libpq conninfo string, from a file or env
+};
+
+struct HsmConfig {
+  std::filesystem::path module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string token_label = "sigil";
+  std::string token_serial;                  // if set, wins over the label
+  SecretRef user_pin;                        // CKU_USER PIN
+  unsigned pool_size = 8;                    // sessions per token
+  std::filesystem::path softhsm_conf;        // exported as SOFTHSM2_CONF when set
+};
+
+struct PkiConfig {
+  std::filesystem::path dir;                 // demo PKI: CA/TSA/OCSP certificates (PEM)
+};
+
+struct AuthConfig {
+  unsigned max_failed_logins = 5;
+  std::chrono::seconds lockout{900};
+};
+
+struct Config {
+  std::filesystem::path source;              // the file it was loaded from
+  std::filesystem::path data_dir;            // default: directory of the config file
+  ServerConfig server;
+  LogConfig log;
+  StoreConfig store;
+  HsmConfig hsm;
+  PkiConfig pki;
+  AuthConfig auth;
+};
+
+// Parses and validates; `source_name` appears in error messages. `base_dir` resolves relative paths.
+Config parse(std::string_view toml_text, std::string_view source_name, const std::filesystem::path& base_dir);
+// Reads the file and parses it (base_dir = the file's directory).
+Config load(const std::filesystem::path& path);
+
+bool is_loopback_address(std::string_view address);
+
+}  // namespace sigil::config
