@@ -1,0 +1,456 @@
+// PKCS#11 implementation of sigil::hsm::Token.
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "hsm/module.hpp"
+#include "hsm/session_pool.hpp"
+#include "ossl/digest.hpp"
+#include "ossl/x509.hpp"
+#include "sigil/common/encoding.hpp"
+#include "sigil/common/log.hpp"
+#include "sigil/hsm/token.hpp"
+
+namespace sigil::hsm {
+namespace {
+
+CK_BBOOL kTrue = CK_TRUE;
+CK_BBOOL kFalse = CK_FALSE;
+
+template <typename T>
+CK_ATTRIBUTE attr(CK_ATTRIBUTE_TYPE type, T* value) {
+  return {type, value, sizeof(T)};
+}
+CK_ATTRIBUTE attr_bytes(CK_ATTRIBUTE_TYPE type, const void* data, std::size_t size) {
+  return {type, const_cast<void*>(data), size};
+}
+
+// The two-call pattern: ask the size, then fill.
+Bytes get_attribute(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type) {
+  CK_ATTRIBUTE a{type, nullptr, 0};
+  check_rv(fn->C_GetAttributeValue(s, o, &a, 1), "C_GetAttributeValue(size)");
+  Bytes out(a.ulValueLen);
+  a.pValue = out.data();
+  check_rv(fn->C_GetAttributeValue(s, o, &a, 1), "C_GetAttributeValue");
+  out.resize(a.ulValueLen);
+  return out;
+}
+
+bool get_bool(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type) {
+  CK_BBOOL v = CK_FALSE;
+  CK_ATTRIBUTE a = attr(type, &v);
+  return fn->C_GetAttributeValue(s, o, &a, 1) == CKR_OK && v == CK_TRUE;
+}
+
+std::vector<CK_OBJECT_HANDLE> find_objects(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE s, std::vector<CK_ATTRIBUTE> tmpl) {
+  check_rv(fn->C_FindObjectsInit(s, tmpl.data(), tmpl.size()), "C_FindObjectsInit");
+  std::vector<CK_OBJECT_HANDLE> out;
+  CK_OBJECT_HANDLE batch[64];
+  CK_ULONG n = 0;
+  CK_RV rv = CKR_OK;
+  while ((rv = fn->C_FindObjects(s, batch, 64, &n)) == CKR_OK && n > 0) out.insert(out.end(), batch, batch + n);
+  fn->C_FindObjectsFinal(s);
+  check_rv(rv, "C_FindObjects");
+  return out;
+}
+
+CK_MECHANISM_TYPE hash_mech(HashAlg h) {
+  return h == HashAlg::sha256 ? CKM_SHA256 : h == HashAlg::sha384 ? CKM_SHA384 : CKM_SHA512;
+}
+CK_RSA_PKCS_MGF_TYPE mgf(HashAlg h) {
+  return h == HashAlg::sha256 ? CKG_MGF1_SHA256 : h == HashAlg::sha384 ? CKG_MGF1_SHA384 : CKG_MGF1_SHA512;
+}
+
+struct CachedKey {
+  CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
+  KeySpec spec;
+};
+
+class Pkcs11Token;
+
+class TokenKeySigner final : public KeySigner {
+ public:
+  TokenKeySigner(Pkcs11Token& token, std::string label, KeySpec spec, Bytes spki)
+      : token_(token), label_(std::move(label)), spec_(spec), spki_(std::move(spki)) {}
+  KeyType key_type() const override { return spec_.type; }
+  Bytes sign_digest(SignatureScheme scheme, HashAlg hash, const Bytes& digest, bool raw_ecdsa) override;
+  Bytes public_key_der() const override { return spki_; }
+
+ private:
+  Pkcs11Token& token_;
+  std::string label_;
+  KeySpec spec_;
+  Bytes spki_;
+};
+
+class Pkcs11Token final : public Token {
+ public:
+  Pkcs11Token(std::shared_ptr<Module> module, CK_SLOT_ID slot, std::string label, std::string serial, SecretString pin,
+              unsigned pool_size)
+      : module_(module), slot_(slot), label_(std::move(label)), serial_(std::move(serial)),
+        pool_(std::move(module), slot, std::move(pin), pool_size) {}
+
+  std::string label() const override { return label_; }
+  std::string serial() const override { return serial_; }
+
+  KeyInfo generate_key(const KeySpec& spec, const std::string& label, const Bytes& id_in) override {
+    if (label.empty()) throw Error(Errc::invalid_argument, "key label must not be empty", true);
+    if (find_key(label)) throw Error(Errc::already_exists, "a key labelled '" + label + "' already exists", true);
+    const Bytes id = id_in.empty() ? random_bytes(16) : id_in;
+    CK_ULONG bits = spec.bits;
+    CK_BYTE exponent[] = {0x01, 0x00, 0x01};
+    const Bytes curve = spec.type == KeyType::ec ? ossl::ec_curve_oid_der(spec.bits) : Bytes{};
+    if (spec.type == KeyType::rsa && spec.bits != 2048 && spec.bits != 3072 && spec.bits != 4096) {
+      throw Error(Errc::invalid_argument, "RSA keys are 2048, 3072 or 4096 bits", true);
+    }
+    std::vector<CK_ATTRIBUTE> pub = {
+        attr(CKA_TOKEN, &kTrue), attr(CKA_PRIVATE, &kFalse), attr(CKA_VERIFY, &kTrue),
+        attr_bytes(CKA_LABEL, label.data(), label.size()), attr_bytes(CKA_ID, id.data(), id.size())};
+    std::vector<CK_ATTRIBUTE> priv = {
+        attr(CKA_TOKEN, &kTrue),     attr(CKA_PRIVATE, &kTrue),     attr(CKA_SENSITIVE, &kTrue),
+        attr(CKA_EXTRACTABLE, &kFalse), attr(CKA_SIGN, &kTrue),     attr(CKA_DECRYPT, &kFalse),
+        attr_bytes(CKA_LABEL, label.data(), label.size()), attr_bytes(CKA_ID, id.data(), id.size())};
+    CK_MECHANISM mech{};
+    if (spec.type == KeyType::rsa) {
+      mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+      pub.push_back(attr(CKA_MODULUS_BITS, &bits));
+      pub.push_back(attr_bytes(CKA_PUBLIC_EXPONENT, exponent, sizeof exponent));
+    } else {
+      mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+      pub.push_back(attr_bytes(CKA_EC_PARAMS, curve.data(), curve.size()));
+    }
+    pool_.run("C_GenerateKeyPair", [&](CK_SESSION_HANDLE s) {
+      CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
+      return fn()->C_GenerateKeyPair(s, &mech, pub.data(), pub.size(), priv.data(), priv.size(), &hpub, &hpriv);
+    });
+    log::info("generated {} key '{}' in token '{}'", spec.name(), label, label_);
+    auto info = find_key(label);
+    if (!info) throw Error(Errc::hsm_general, "generated key '" + label + "' not found afterwards");
+    return *info;
+  }
+
+  std::vector<KeyInfo> list_keys() override {
+    std::vector<KeyInfo> out;
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    pool_.run("list keys", [&](CK_SESSION_HANDLE s) {
+      out.clear();
+      for (const auto o : find_objects(fn(), s, {attr(CKA_CLASS, &cls)})) out.push_back(describe(s, o));
+      return CKR_OK;
+    });
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.label < b.label; });
+    return out;
+  }
+
+  std::optional<KeyInfo> find_key(const std::string& label) override {
+    std::optional<KeyInfo> out;
+    pool_.run("find key", [&](CK_SESSION_HANDLE s) {
+      const auto h = find_private(s, label);
+      out = h == CK_INVALID_HANDLE ? std::nullopt : std::optional<KeyInfo>(describe(s, h));
+      return CKR_OK;
+    });
+    return out;
+  }
+
+  void delete_key(const std::string& label) override {
+    bool found = false;
+    pool_.run("C_DestroyObject", [&](CK_SESSION_HANDLE s) {
+      const auto objects = find_objects(fn(), s, {attr_bytes(CKA_LABEL, label.data(), label.size())});
+      found = !objects.empty();
+      for (const auto o : objects) {
+        if (const CK_RV rv = fn()->C_DestroyObject(s, o); rv != CKR_OK) return rv;
+      }
+      return CKR_OK;
+    });
+    forget(label);
+    if (!found) throw Error(Errc::hsm_key_not_found, "no key labelled '" + label + "'", true);
+    log::info("deleted key '{}' from token '{}'", label, label_);
+  }
+
+  Bytes public_key_der(const std::string& label) override {
+    Bytes out;
+    pool_.run("read public key", [&](CK_SESSION_HANDLE s) {
+      CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+      const auto objs = find_objects(fn(), s, {attr(CKA_CLASS, &cls), attr_bytes(CKA_LABEL, label.data(), label.size())});
+      if (objs.empty()) throw Error(Errc::hsm_key_not_found, "no public key labelled '" + label + "'", true);
+      CK_KEY_TYPE kt = 0;
+      CK_ATTRIBUTE a = attr(CKA_KEY_TYPE, &kt);
+      check_rv(fn()->C_GetAttributeValue(s, objs.front(), &a, 1), "C_GetAttributeValue(CKA_KEY_TYPE)");
+      if (kt == CKK_RSA) {
+        out = ossl::rsa_spki(get_attribute(fn(), s, objs.front(), CKA_MODULUS),
+                             get_attribute(fn(), s, objs.front(), CKA_PUBLIC_EXPONENT));
+      } else if (kt == CKK_EC) {
+        out = ossl::ec_spki(get_attribute(fn(), s, objs.front(), CKA_EC_PARAMS),
+                            get_attribute(fn(), s, objs.front(), CKA_EC_POINT));
+      } else {
+        throw Error(Errc::unsupported, "key '" + label + "' is neither RSA nor EC", true);
+      }
+      return CKR_OK;
+    });
+    return out;
+  }
+
+  Bytes sign(const std::string& label, SignatureScheme scheme, HashAlg hash, const Bytes& digest,
+             bool raw_ecdsa) override {
+    if (digest.size() != digest_size(hash)) {
+      throw Error(Errc::invalid_argument, "digest length " + std::to_string(digest.size()) + " does not match " +
+                                              std::string(hash_name(hash)), true);
+    }
+    CachedKey key = lookup(label);
+    if ((key.spec.type == KeyType::ec) != (scheme == SignatureScheme::ecdsa)) {
+      throw Error(Errc::hsm_mechanism_unsupported, std::string(scheme_name(scheme)) + " does not fit the " +
+                                                       key.spec.name() + " key '" + label + "'", true);
+    }
+    Bytes input;
+    CK_MECHANISM mech{};
+    CK_RSA_PKCS_PSS_PARAMS pss{hash_mech(hash), mgf(hash), digest.size()};
+    switch (scheme) {
+      case SignatureScheme::rsa_pkcs1:
+        mech.mechanism = CKM_RSA_PKCS;
+        input = ossl::encode_digest_info(hash, digest);
+        break;
+      case SignatureScheme::rsa_pss:
+        mech.mechanism = CKM_RSA_PKCS_PSS;
+        mech.pParameter = &pss;
+        mech.ulParameterLen = sizeof pss;
+        input = digest;
+        break;
+      case SignatureScheme::ecdsa:
+        mech.mechanism = CKM_ECDSA;
+        input = digest;
+        break;
+    }
+    const std::size_t field = (key.spec.bits + 7) / 8;
+    Bytes sig(key.spec.type == KeyType::rsa ? field : 2 * field);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        pool_.run("C_Sign", [&](CK_SESSION_HANDLE s) {
+          CK_RV rv = fn()->C_SignInit(s, &mech, key.priv);
+          if (rv != CKR_OK) return rv;
+          CK_ULONG len = sig.size();
+          rv = fn()->C_Sign(s, input.data(), input.size(), sig.data(), &len);
+          if (rv == CKR_BUFFER_TOO_SMALL) {  // C_Sign ended the operation; start over with room
+            sig.resize(len);
+            if ((rv = fn()->C_SignInit(s, &mech, key.priv)) != CKR_OK) return rv;
+            rv = fn()->C_Sign(s, input.data(), input.size(), sig.data(), &len);
+          }
+          if (rv == CKR_OK) sig.resize(len);
+          return rv;
+        });
+        break;
+      } catch (const Error& e) {
+        // The cached object handle went stale (key re-created, token re-initialised): look it up again once.
+        if (e.code() != Errc::hsm_key_not_found || attempt == 1) throw;
+        forget(label);
+        key = lookup(label);
+      }
+    }
+    if (scheme == SignatureScheme::ecdsa && !raw_ecdsa) return ossl::ecdsa_raw_to_der(sig);
+    return sig;
+  }
+
+  std::unique_ptr<KeySigner> signer(const std::string& label) override {
+    const CachedKey key = lookup(label);
+    return std::make_unique<TokenKeySigner>(*this, label, key.spec, public_key_der(label));
+  }
+
+  std::vector<MechanismInfo> mechanisms() override {
+    CK_ULONG n = 0;
+    check_rv(fn()->C_GetMechanismList(slot_, nullptr, &n), "C_GetMechanismList");
+    std::vector<CK_MECHANISM_TYPE> types(n);
+    check_rv(fn()->C_GetMechanismList(slot_, types.data(), &n), "C_GetMechanismList");
+    std::vector<MechanismInfo> out;
+    for (CK_ULONG i = 0; i < n; ++i) {
+      CK_MECHANISM_INFO mi{};
+      if (fn()->C_GetMechanismInfo(slot_, types[i], &mi) != CKR_OK) continue;
+      out.push_back({mechanism_name(types[i]), mi.ulMinKeySize, mi.ulMaxKeySize, (mi.flags & CKF_SIGN) != 0,
+                     (mi.flags & CKF_GENERATE_KEY_PAIR) != 0});
+    }
+    return out;
+  }
+
+  void check_ready() override {
+    pool_.run("C_GetSessionInfo", [&](CK_SESSION_HANDLE s) {
+      CK_SESSION_INFO info{};
+      CK_RV rv = fn()->C_GetSessionInfo(s, &info);
+      if (rv == CKR_OK && info.state != CKS_RW_USER_FUNCTIONS && info.state != CKS_RO_USER_FUNCTIONS) {
+        rv = CKR_USER_NOT_LOGGED_IN;
+      }
+      return rv;
+    });
+  }
+
+  PoolStats pool_stats() const override { return pool_.stats(); }
+
+  // Test hook used through a downcast-free free function below.
+  void close_all_sessions() { pool_.close_all_sessions_for_test(); }
+
+ private:
+  CK_FUNCTION_LIST* fn() const { return module_->fn(); }
+
+  CK_OBJECT_HANDLE find_private(CK_SESSION_HANDLE s, const std::string& label) {
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    const auto objs = find_objects(fn(), s, {attr(CKA_CLASS, &cls), attr_bytes(CKA_LABEL, label.data(), label.size())});
+    if (objs.size() > 1) throw Error(Errc::hsm_general, "several private keys are labelled '" + label + "'");
+    return objs.empty() ? CK_INVALID_HANDLE : objs.front();
+  }
+
+  KeyInfo describe(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o) {
+    KeyInfo k;
+    const Bytes label = get_attribute(fn(), s, o, CKA_LABEL);
+    k.label.assign(label.begin(), label.end());
+    k.id_hex = hex_encode(get_attribute(fn(), s, o, CKA_ID));
+    CK_KEY_TYPE kt = 0;
+    CK_ATTRIBUTE a = attr(CKA_KEY_TYPE, &kt);
+    check_rv(fn()->C_GetAttributeValue(s, o, &a, 1), "C_GetAttributeValue(CKA_KEY_TYPE)");
+    if (kt == CKK_RSA) {
+      k.spec = {KeyType::rsa, static_cast<unsigned>(get_attribute(fn(), s, o, CKA_MODULUS).size() * 8)};
+    } else {
+      const Bytes params = get_attribute(fn(), s, o, CKA_EC_PARAMS);
+      k.spec.type = KeyType::ec;
+      for (const unsigned bits : {256u, 384u, 521u}) {
+        if (ossl::ec_curve_oid_der(bits) == params) k.spec.bits = bits;
+      }
+    }
+    k.sensitive = get_bool(fn(), s, o, CKA_SENSITIVE);
+    k.extractable = get_bool(fn(), s, o, CKA_EXTRACTABLE);
+    k.local = get_bool(fn(), s, o, CKA_LOCAL);
+    k.always_sensitive = get_bool(fn(), s, o, CKA_ALWAYS_SENSITIVE);
+    k.never_extractable = get_bool(fn(), s, o, CKA_NEVER_EXTRACTABLE);
+    return k;
+  }
+
+  CachedKey lookup(const std::string& label) {
+    {
+      std::lock_guard lock(cache_mutex_);
+      if (const auto it = cache_.find(label); it != cache_.end()) return it->second;
+    }
+    CachedKey key;
+    pool_.run("find key", [&](CK_SESSION_HANDLE s) {
+      key.priv = find_private(s, label);
+      if (key.priv != CK_INVALID_HANDLE) key.spec = describe(s, key.priv).spec;
+      return CKR_OK;
+    });
+    if (key.priv == CK_INVALID_HANDLE) throw Error(Errc::hsm_key_not_found, "no key labelled '" + label + "'", true);
+    std::lock_guard lock(cache_mutex_);
+    cache_[label] = key;
+    return key;
+  }
+
+  void forget(const std::string& label) {
+    std::lock_guard lock(cache_mutex_);
+    cache_.erase(label);
+  }
+
+  std::shared_ptr<Module> module_;
+  CK_SLOT_ID slot_;
+  std::string label_;
+  std::string serial_;
+  SessionPool pool_;
+  std::mutex cache_mutex_;
+  std::map<std::string, CachedKey> cache_;  // label -> private key handle (handles are per application)
+};
+
+Bytes TokenKeySigner::sign_digest(SignatureScheme scheme, HashAlg hash, const Bytes& digest, bool raw_ecdsa) {
+  return token_.sign(label_, scheme, hash, digest, raw_ecdsa);
+}
+
+SlotInfo describe_slot(CK_FUNCTION_LIST* fn, CK_SLOT_ID id) {
+  SlotInfo out;
+  out.id = id;
+  CK_SLOT_INFO si{};
+  if (fn->C_GetSlotInfo(id, &si) == CKR_OK) {
+    out.description = trim_padded(si.slotDescription, sizeof si.slotDescription);
+    out.token_present = (si.flags & CKF_TOKEN_PRESENT) != 0;
+  }
+  CK_TOKEN_INFO ti{};
+  if (out.token_present && fn->C_GetTokenInfo(id, &ti) == CKR_OK) {
+    out.token_initialized = (ti.flags & CKF_TOKEN_INITIALIZED) != 0;
+    out.user_pin_initialized = (ti.flags & CKF_USER_PIN_INITIALIZED) != 0;
+    out.token_label = trim_padded(ti.label, sizeof ti.label);
+    out.token_serial = trim_padded(ti.serialNumber, sizeof ti.serialNumber);
+    out.token_model = trim_padded(ti.model, sizeof ti.model);
+    out.token_manufacturer = trim_padded(ti.manufacturerID, sizeof ti.manufacturerID);
+  }
+  return out;
+}
+
+std::vector<SlotInfo> slots_of(Module& module) {
+  std::vector<SlotInfo> out;
+  for (const auto id : module.slots(false)) out.push_back(describe_slot(module.fn(), id));
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Token> Token::open(TokenOptions options) {
+  auto module = Module::load(options.module);
+  std::vector<std::string> seen;
+  for (const auto& slot : slots_of(*module)) {
+    if (!slot.token_present || !slot.token_initialized) continue;
+    seen.push_back("'" + slot.token_label + "' (serial " + slot.token_serial + ")");
+    const bool match = options.serial.empty() ? slot.token_label == options.label : slot.token_serial == options.serial;
+    if (!match) continue;
+    if (!slot.user_pin_initialized) {
+      throw Error(Errc::hsm_token_not_found, "token '" + slot.token_label + "' has no user PIN set (run sigilctl token init)");
+    }
+    if (options.user_pin.empty()) throw Error(Errc::config_secret_missing, "no user PIN configured for the token");
+    return std::make_unique<Pkcs11Token>(module, slot.id, slot.token_label, slot.token_serial,
+                                         std::move(options.user_pin), options.pool_size);
+  }
+  std::string wanted = options.serial.empty() ? "label '" + options.label + "'" : "serial '" + options.serial + "'";
+  std::string have;
+  for (const auto& s : seen) have += (have.empty() ? "" : ", ") + s;
+  throw Error(Errc::hsm_token_not_found, "no initialised token with " + wanted + " in " + options.module.string() +
+                                             (have.empty() ? " (it has no initialised token)" : "; found: " + have));
+}
+
+std::vector<SlotInfo> list_slots(const std::filesystem::path& module) { return slots_of(*Module::load(module)); }
+
+void init_token(const std::filesystem::path& module_path, const std::string& label, const SecretString& so_pin,
+                const SecretString& user_pin) {
+  if (label.empty() || label.size() > 32) throw Error(Errc::invalid_argument, "token label must be 1-32 bytes", true);
+  auto module = Module::load(module_path);
+  auto* fn = module->fn();
+  std::optional<CK_SLOT_ID> free_slot;
+  for (const auto& slot : slots_of(*module)) {
+    if (slot.token_present && slot.token_initialized && slot.token_label == label) {
+      throw Error(Errc::already_exists, "a token labelled '" + label + "' already exists", true);
+    }
+    if (slot.token_present && !slot.token_initialized && !free_slot) free_slot = slot.id;
+  }
+  if (!free_slot) throw Error(Errc::hsm_token_not_found, "the module has no uninitialised token to initialise");
+  CK_UTF8CHAR padded[32];
+  std::memset(padded, ' ', sizeof padded);
+  std::memcpy(padded, label.data(), label.size());
+  std::string so(so_pin.view()), user(user_pin.view());
+  auto wipe = [&] {
+    secure_wipe(so.data(), so.size());
+    secure_wipe(user.data(), user.size());
+  };
+  try {
+    check_rv(fn->C_InitToken(*free_slot, reinterpret_cast<CK_UTF8CHAR_PTR>(so.data()), so.size(), padded), "C_InitToken");
+    // SoftHSM2 moves an initialised token to a new slot id: find it again by label.
+    std::optional<CK_SLOT_ID> slot;
+    for (const auto& s : slots_of(*module)) {
+      if (s.token_initialized && s.token_label == label) slot = s.id;
+    }
+    if (!slot) throw Error(Errc::hsm_token_not_found, "token '" + label + "' vanished after C_InitToken");
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    check_rv(fn->C_OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s), "C_OpenSession");
+    CK_RV rv = fn->C_Login(s, CKU_SO, reinterpret_cast<CK_UTF8CHAR_PTR>(so.data()), so.size());
+    if (rv == CKR_OK) rv = fn->C_InitPIN(s, reinterpret_cast<CK_UTF8CHAR_PTR>(user.data()), user.size());
+    fn->C_Logout(s);
+    fn->C_CloseSession(s);
+    check_rv(rv, "C_InitPIN");
+  } catch (...) {
+    wipe();
+    throw;
+  }
+  wipe();
+  log::info("initialised token '{}'", label);
+}
+
+// Test hook: closes every session of the token behind the pool's back.
+void close_all_sessions_for_test(Token& token) { static_cast<Pkcs11Token&>(token).close_all_sessions(); }
+
+}  // namespace sigil::hsm
