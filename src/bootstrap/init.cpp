@@ -1,0 +1,246 @@
+#include "sigil/bootstrap/init.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "ossl/software_key.hpp"
+#include "ossl/x509.hpp"
+#include "sigil/common/error.hpp"
+#include "sigil/common/files.hpp"
+#include "sigil/common/secure.hpp"
+#include "sigil/config/config.hpp"
+#include "sigil/hsm/token.hpp"
+#include "sigil/store/store.hpp"
+
+namespace sigil::bootstrap {
+namespace fs = std::filesystem;
+namespace {
+
+using std::chrono::hours;
+constexpr auto kDay = hours(24);
+
+struct Pki {
+  const char* label;      // token key label
+  const char* file;       // PEM file under pki/
+  const char* subject;
+  ossl::CertProfile profile;
+  const char* key_spec;
+  int days;
+  const char* issuer;     // file of the issuing certificate, nullptr = self-signed
+  const char* issuer_label;
+};
+
+// The demo PKI: a root, an issuing CA, and the TSA and OCSP responder certificates sigild serves
+// with. All keys are generated inside the token.
+constexpr Pki kPki[] = {
+    {"demo-root-ca", "root-ca.pem", "CN=Sigil Demo Root CA,O=Sigil Demo,C=EU", ossl::CertProfile::root_ca, "ec-p384",
+     3650, nullptr, nullptr},
+    {"demo-issuing-ca", "issuing-ca.pem", "CN=Sigil Demo Issuing CA,O=Sigil Demo,C=EU", ossl::CertProfile::issuing_ca,
+     "ec-p384", 1825, "root-ca.pem", "demo-root-ca"},
+    {"demo-tsa", "tsa.pem", "CN=Sigil Demo TSA,O=Sigil Demo,C=EU", ossl::CertProfile::tsa, "ec-p256", 825,
+     "issuing-ca.pem", "demo-issuing-ca"},
+    {"demo-ocsp", "ocsp.pem", "CN=Sigil Demo OCSP Responder,O=Sigil Demo,C=EU", ossl::CertProfile::ocsp, "ec-p256",
+     825, "issuing-ca.pem", "demo-issuing-ca"},
+};
+
+class Step {
+ public:
+  explicit Step(InitReport& r) : report_(r) {}
+  void created(const std::string& what) { report_.created.push_back(what); }
+  void kept(const std::string& what) { report_.kept.push_back(what); }
+
+ private:
+  InitReport& report_;
+};
+
+SecretString ensure_pin(const fs::path& file, Step& step) {
+  if (fs::exists(file)) {
+    step.kept(file.string());
+    std::string text = files::read(file);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return SecretString(std::move(text));
+  }
+  std::string pin = random_token(18);
+  files::write_atomic(file, pin + "\n", 0600);
+  step.created(file.string() + " (random PIN, mode 0600)");
+  return SecretString(std::move(pin));
+}
+
+void ensure_softhsm_conf(const fs::path& dir, Step& step) {
+  const fs::path conf = dir / "softhsm2.conf";
+  if (fs::exists(conf)) {
+    step.kept(conf.string());
+  } else {
+    files::ensure_dir(dir / "tokens", 0700);
+    files::write_atomic(conf,
+                        "# SoftHSM2 configuration of this Sigil instance (written by sigilctl init)\n"
+                        "directories.tokendir = " + fs::absolute(dir / "tokens").lexically_normal().string() +
+                            "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+                        0600);
+    step.created(conf.string());
+  }
+  // SoftHSM2 reads its config at C_Initialize: export before the module is loaded.
+  ::setenv("SOFTHSM2_CONF", fs::absolute(conf).c_str(), 1);
+}
+
+bool token_exists(const InitOptions& o) {
+  for (const auto& s : hsm::list_slots(o.module)) {
+    if (s.token_initialized && s.token_label == o.token_label) return true;
+  }
+  return false;
+}
+
+void ensure_pki(hsm::Token& token, const fs::path& pki_dir, const Clock& clock, Step& step) {
+  files::ensure_dir(pki_dir, 0755);
+  for (const auto& p : kPki) {
+    const fs::path file = pki_dir / p.file;
+    if (fs::exists(file)) {
+      step.kept(file.string());
+      continue;
+    }
+    if (!token.find_key(p.label)) token.generate_key(KeySpec::parse(p.key_spec), p.label);
+    ossl::CertTemplate t;
+    t.subject = p.subject;
+    t.public_key_der = token.public_key_der(p.label);
+    t.profile = p.profile;
+    t.not_before = clock.now() - hours(1);
+    t.not_after = clock.now() + p.days * kDay;
+    Bytes issuer_der;
+    auto issuer_key = token.signer(p.issuer_label != nullptr ? p.issuer_label : p.label);
+    if (p.issuer != nullptr) issuer_der = ossl::read_certificate(files::read(pki_dir / p.issuer));
+    const Bytes der = ossl::issue_certificate(t, issuer_der, *issuer_key);
+    files::write_atomic(file, ossl::der_to_pem(der), 0644);
+    step.created(file.string() + " (key '" + p.label + "' in the token)");
+  }
+}
+
+void ensure_tls(hsm::Token& token, const fs::path& dir, const Clock& clock, Step& step) {
+  const fs::path tls = dir / "tls";
+  const fs::path crt = tls / "server.crt";
+  const fs::path key = tls / "server.key";
+  if (fs::exists(crt) && fs::exists(key)) {
+    step.kept(crt.string());
+    return;
+  }
+  files::ensure_dir(tls, 0700);
+  // The TLS key is a file by design: OpenSSL's TLS stack uses it for every handshake. It
+  // authenticates the server only; no document signature ever uses it.
+  auto server_key = ossl::SoftwareKey::generate(KeySpec::parse("ec-p256"));
+  ossl::CertTemplate t;
+  t.subject = "CN=localhost,O=Sigil Demo,C=EU";
+  t.public_key_der = server_key->public_key_der();
+  t.profile = ossl::CertProfile::tls_server;
+  t.dns_names = {"localhost"};
+  t.ip_addresses = {"127.0.0.1", "::1"};
+  t.not_before = clock.now() - hours(1);
+  t.not_after = clock.now() + 397 * kDay;
+  const Bytes issuing = ossl::read_certificate(files::read(dir / "pki" / "issuing-ca.pem"));
+  auto ca = token.signer("demo-issuing-ca");
+  const Bytes der = ossl::issue_certificate(t, issuing, *ca);
+  std::string key_pem = server_key->private_key_pem();
+  files::write_atomic(key, key_pem, 0600);
+  secure_wipe(key_pem.data(), key_pem.size());
+  files::write_atomic(crt, ossl::der_to_pem(der) + ossl::der_to_pem(issuing), 0644);
+  step.created(crt.string() + " and " + key.string() + " (TLS for localhost, issued by the demo CA)");
+}
+
+void ensure_config(const InitOptions& o, Step& step, InitReport& report) {
+  const fs::path path = o.dir / "sigil.toml";
+  report.config_path = path;
+  if (fs::exists(path)) {
+    step.kept(path.string());
+    return;
+  }
+  std::string text = files::read(o.example_config);
+  text = set_template_key(text, "hsm", "module", "\"" + o.module.string() + "\"");
+  text = set_template_key(text, "hsm", "token_label", "\"" + o.token_label + "\"");
+  text = set_template_key(text, "hsm", "user_pin", "{ file = \"secrets/user.pin\" }");
+  text = set_template_key(text, "hsm", "softhsm_conf", "\"softhsm2.conf\"");
+  text = set_template_key(text, "server.tls", "cert_file", "\"tls/server.crt\"");
+  text = set_template_key(text, "server.tls", "key_file", "\"tls/server.key\"");
+  text = set_template_key(text, "pki", "dir", "\"pki\"");
+  text = "# Generated by `sigilctl init` from " + o.example_config.string() +
+         "; edit freely, every key is documented there.\n" + text;
+  config::parse(text, path.string(), fs::absolute(o.dir));  // the result must load
+  files::write_atomic(path, text, 0600);
+  step.created(path.string());
+}
+
+void ensure_admin(const InitOptions& o, const Clock& clock, Step& step, InitReport& report) {
+  config::StoreConfig sc;
+  sc.sqlite_path = o.dir / "sigil.db";
+  auto store = store::open_store(sc, clock);
+  if (store->users().get_by_username(o.admin_username)) {
+    step.kept("user '" + o.admin_username + "' in " + sc.sqlite_path.string());
+    return;
+  }
+  std::string password = random_token(15);
+  store::NewUser user;
+  user.username = o.admin_username;
+  user.profile.display_name = "Administrator";
+  store->users().create(user, {store::Role::admin}, password);
+  store->settings().set_if_absent("initialised_at", to_rfc3339(clock.now()));
+  report.admin_password = std::move(password);
+  step.created("user '" + o.admin_username + "' (role admin) in " + sc.sqlite_path.string());
+}
+
+}  // namespace
+
+std::string set_template_key(const std::string& text, const std::string& section, const std::string& key,
+                             const std::string& value_literal) {
+  std::istringstream in(text);
+  std::string line, out, current;
+  bool done = false;
+  while (std::getline(in, line)) {
+    std::string t = line;
+    t.erase(0, t.find_first_not_of(" \t"));
+    if (!t.empty() && t.front() == '[') {
+      current = t.substr(1, t.find(']') - 1);
+    } else if (!done && current == section) {
+      std::string body = t;
+      if (!body.empty() && body.front() == '#') body.erase(0, body.find_first_not_of("# \t"));
+      if (body.rfind(key, 0) == 0) {
+        const auto rest = body.find_first_not_of(" \t", key.size());
+        if (rest != std::string::npos && body[rest] == '=') {
+          line = key + " = " + value_literal + "  # set by sigilctl init";
+          done = true;
+        }
+      }
+    }
+    out += line + "\n";
+  }
+  if (!done) {
+    throw Error(Errc::config_invalid, "key '" + (section.empty() ? key : section + "." + key) +
+                                          "' is not in the configuration template", true);
+  }
+  return out;
+}
+
+InitReport initialise(const InitOptions& o, const Clock& clock) {
+  InitReport report;
+  Step step(report);
+  files::ensure_dir(o.dir, 0700);
+  files::ensure_dir(o.dir / "secrets", 0700);
+  ensure_softhsm_conf(o.dir, step);
+  SecretString so_pin = ensure_pin(o.dir / "secrets" / "so.pin", step);
+  SecretString user_pin = ensure_pin(o.dir / "secrets" / "user.pin", step);
+  if (token_exists(o)) {
+    step.kept("token '" + o.token_label + "'");
+  } else {
+    hsm::init_token(o.module, o.token_label, so_pin, user_pin);
+    step.created("token '" + o.token_label + "' in " + (o.dir / "tokens").string());
+  }
+  hsm::TokenOptions to;
+  to.module = o.module;
+  to.label = o.token_label;
+  to.user_pin = std::move(user_pin);
+  to.pool_size = 2;
+  auto token = hsm::Token::open(std::move(to));
+  ensure_pki(*token, o.dir / "pki", clock, step);
+  ensure_tls(*token, o.dir, clock, step);
+  ensure_admin(o, clock, step, report);
+  ensure_config(o, step, report);
+  return report;
+}
+
+}  // namespace sigil::bootstrap

@@ -1,0 +1,175 @@
+// The schema: which TOML key fills which field, with its range, and the checks across keys.
+// docs/configuration.md and config/sigil.example.toml list the same keys; keep the three in step.
+#include <fmt/format.h>
+
+#include "section.hpp"
+#include "sigil/common/error.hpp"
+#include "sigil/common/files.hpp"
+#include "sigil/config/config.hpp"
+
+namespace sigil::config {
+namespace {
+
+using detail::Context;
+using detail::Section;
+
+// Durations are capped at a week: far beyond any sane timeout, and far from overflowing a
+// steady_clock deadline computed as now() + timeout.
+constexpr std::int64_t kMaxMs = 7LL * 24 * 3600 * 1000;
+constexpr std::int64_t kMaxSeconds = kMaxMs / 1000;
+
+void read_tls(Section& s, ServerConfig& server) {
+  TlsConfig& tls = server.tls_settings;
+  s.get_bool("enabled", server.tls);
+  s.get_path("cert_file", tls.cert_file);
+  s.get_path("key_file", tls.key_file);
+  s.get_path("client_ca_file", tls.client_ca_file);
+  std::string mode;
+  s.get_choice("client_certs", mode, {"none", "optional", "required"});
+  if (mode == "optional") tls.client_certs = ClientCertMode::optional;
+  if (mode == "required") tls.client_certs = ClientCertMode::required;
+  s.get_choice("min_version", tls.min_version, {"1.2", "1.3"});
+  s.finish();
+}
+
+// Checks that join [server] and [server.tls]; the messages point at the key the operator set.
+void check_tls(const Section& s, const Section& t, const ServerConfig& server) {
+  const TlsConfig& tls = server.tls_settings;
+  if (server.tls) {
+    if (tls.cert_file.empty()) t.fail("cert_file", "is required when server.tls.enabled is true (the default)");
+    if (tls.key_file.empty()) t.fail("key_file", "is required when server.tls.enabled is true (the default)");
+  } else {
+    if (!is_loopback_address(server.listen_address)) {
+      t.fail("enabled", fmt::format("is false, but plain HTTP is only allowed on a loopback address, "
+                                    "and server.listen_address is \"{}\" (line {})",
+                                    server.listen_address, s.where("listen_address").begin.line));
+    }
+    if (tls.client_certs != ClientCertMode::none) {
+      t.fail("client_certs", "needs TLS, but server.tls.enabled is false");
+    }
+  }
+  if (tls.client_certs != ClientCertMode::none && tls.client_ca_file.empty()) {
+    t.fail("client_certs", "is \"optional\" or \"required\", so server.tls.client_ca_file must be set");
+  }
+}
+
+void read_server(Section s, ServerConfig& c) {
+  s.get_string("listen_address", c.listen_address);
+  s.get_int("port", c.port, 0, 65535);
+  s.get_path("port_file", c.port_file);
+  s.get_int("io_threads", c.io_threads, 1);
+  s.get_int("worker_threads", c.worker_threads, 1);
+  s.get_int("worker_queue", c.worker_queue, 1);
+  s.get_int("max_body_bytes", c.max_body_bytes, 1);
+  s.get_int("memory_body_bytes", c.memory_body_bytes, 0);
+  s.get_path("spool_dir", c.spool_dir);
+  s.get_int("max_header_bytes", c.max_header_bytes, 1);
+  s.get_int("max_json_depth", c.max_json_depth, 1);
+  s.get_int("max_connections", c.max_connections, 1);
+  s.get_duration("request_timeout_ms", c.request_timeout, 1, kMaxMs);
+  s.get_duration("idle_timeout_ms", c.idle_timeout, 1, kMaxMs);
+  s.get_duration("shutdown_grace_ms", c.shutdown_grace, 0, kMaxMs);
+  s.get_bool("debug_endpoints", c.debug_endpoints);
+  Section tls = s.sub("tls");
+  read_tls(tls, c);
+  s.finish();
+
+  if (c.memory_body_bytes > c.max_body_bytes) {
+    const std::string_view key = s.has("memory_body_bytes") ? "memory_body_bytes" : "max_body_bytes";
+    s.fail(key, fmt::format("makes memory_body_bytes ({}) larger than max_body_bytes ({})", c.memory_body_bytes,
+                            c.max_body_bytes));
+  }
+  check_tls(s, tls, c);
+}
+
+void read_log(Section s, LogConfig& c) {
+  s.get_choice("level", c.level, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+  s.get_choice("format", c.format, {"text", "json"});
+  s.get_bool("access_log", c.access_log);
+  s.finish();
+}
+
+void read_store(Section s, StoreConfig& c) {
+  s.get_choice("backend", c.backend, {"sqlite", "postgres"});
+  s.get_path("sqlite_path", c.sqlite_path);
+  s.get_duration("busy_timeout_ms", c.busy_timeout, 0, kMaxMs);
+  s.get_secret("postgres_conninfo", c.postgres_conninfo);
+  s.finish();
+  if (c.backend == "postgres" && c.postgres_conninfo.empty()) {
+    s.fail("backend", "is \"postgres\", so store.postgres_conninfo must be set");
+  }
+}
+
+void read_hsm(Section s, HsmConfig& c) {
+  s.get_path("module", c.module, /*bare_name_as_is=*/true);
+  s.get_string("token_label", c.token_label);
+  s.get_string("token_serial", c.token_serial);
+  s.get_secret("user_pin", c.user_pin);
+  s.get_int("pool_size", c.pool_size, 1);
+  s.get_path("softhsm_conf", c.softhsm_conf);
+  s.finish();
+}
+
+void read_pki(Section s, PkiConfig& c) {
+  s.get_path("dir", c.dir);
+  s.finish();
+}
+
+void read_auth(Section s, AuthConfig& c) {
+  s.get_int("max_failed_logins", c.max_failed_logins, 1);
+  s.get_duration("lockout_seconds", c.lockout, 1, kMaxSeconds);
+  s.finish();
+}
+
+std::filesystem::path absolute_dir(const std::filesystem::path& dir) {
+  if (dir.empty()) return std::filesystem::current_path();
+  return std::filesystem::absolute(dir).lexically_normal();
+}
+
+}  // namespace
+
+Config parse(std::string_view toml_text, std::string_view source_name, const std::filesystem::path& base_dir) {
+  const Context ctx{std::string(source_name), absolute_dir(base_dir)};
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view(source_name));
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    throw Error(Errc::config_invalid,
+                fmt::format("{}:{}:{}: TOML syntax error: {}", ctx.source, at.line, at.column, e.description()),
+                true);
+  }
+
+  Config cfg;
+  cfg.source = std::string(source_name);
+  Section top(&root, "", ctx);
+  top.get_path("data_dir", cfg.data_dir);
+  read_server(top.sub("server"), cfg.server);
+  read_log(top.sub("log"), cfg.log);
+  read_store(top.sub("store"), cfg.store);
+  read_hsm(top.sub("hsm"), cfg.hsm);
+  read_pki(top.sub("pki"), cfg.pki);
+  read_auth(top.sub("auth"), cfg.auth);
+  top.finish();
+
+  // Defaults that depend on other keys, filled in once everything is read.
+  if (cfg.data_dir.empty()) cfg.data_dir = ctx.base_dir;
+  if (cfg.server.spool_dir.empty()) cfg.server.spool_dir = cfg.data_dir / "spool";
+  if (cfg.store.sqlite_path.empty()) cfg.store.sqlite_path = cfg.data_dir / "sigil.db";
+  return cfg;
+}
+
+Config load(const std::filesystem::path& path) {
+  const std::filesystem::path file = std::filesystem::absolute(path).lexically_normal();
+  std::string text;
+  try {
+    text = files::read(file);
+  } catch (const Error& e) {
+    throw Error(Errc::config_invalid, "cannot read configuration: " + e.detail(), true);
+  }
+  Config cfg = parse(text, file.string(), file.parent_path());
+  cfg.source = file;
+  return cfg;
+}
+
+}  // namespace sigil::config

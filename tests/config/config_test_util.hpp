@@ -1,0 +1,83 @@
+// Helpers shared by the config tests: parsing from text and comparing whole Configs field by field.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "sigil/config/config.hpp"
+
+namespace sigil::config::test {
+
+inline const std::filesystem::path kBase = "/etc/sigil";
+inline constexpr std::string_view kSource = "test.toml";
+
+// TLS off on loopback: the smallest file that loads (TLS is on by default and needs certificates).
+inline constexpr std::string_view kPlainHttp = "[server.tls]\nenabled = false\n";
+
+inline Config parse_text(std::string_view text) { return parse(text, kSource, kBase); }
+
+// The built-in defaults as parse() completes them for a file in `base`.
+inline Config defaults(const std::filesystem::path& base, std::string_view source) {
+  Config c;
+  c.source = std::string(source);
+  c.data_dir = base;
+  c.server.spool_dir = base / "spool";
+  c.store.sqlite_path = base / "sigil.db";
+  return c;
+}
+
+inline void expect_same_secret(const SecretRef& e, const SecretRef& a, const char* what) {
+  EXPECT_EQ(e.file, a.file) << what;
+  EXPECT_EQ(e.env, a.env) << what;
+}
+
+// Every field, so a new default that the example file or the loader forgets shows up here.
+inline void expect_same(const Config& e, const Config& a) {
+  EXPECT_EQ(e.source, a.source);
+  EXPECT_EQ(e.data_dir, a.data_dir);
+  const ServerConfig& es = e.server;
+  const ServerConfig& as = a.server;
+  EXPECT_EQ(es.listen_address, as.listen_address);
+  EXPECT_EQ(es.port, as.port);
+  EXPECT_EQ(es.port_file, as.port_file);
+  EXPECT_EQ(es.tls, as.tls);
+  EXPECT_EQ(es.tls_settings.cert_file, as.tls_settings.cert_file);
+  EXPECT_EQ(es.tls_settings.key_file, as.tls_settings.key_file);
+  EXPECT_EQ(es.tls_settings.client_ca_file, as.tls_settings.client_ca_file);
+  EXPECT_EQ(es.tls_settings.client_certs, as.tls_settings.client_certs);
+  EXPECT_EQ(es.tls_settings.min_version, as.tls_settings.min_version);
+  EXPECT_EQ(es.io_threads, as.io_threads);
+  EXPECT_EQ(es.worker_threads, as.worker_threads);
+  EXPECT_EQ(es.worker_queue, as.worker_queue);
+  EXPECT_EQ(es.max_body_bytes, as.max_body_bytes);
+  EXPECT_EQ(es.memory_body_bytes, as.memory_body_bytes);
+  EXPECT_EQ(es.spool_dir, as.spool_dir);
+  EXPECT_EQ(es.max_header_bytes, as.max_header_bytes);
+  EXPECT_EQ(es.max_json_depth, as.max_json_depth);
+  EXPECT_EQ(es.max_connections, as.max_connections);
+  EXPECT_EQ(es.request_timeout, as.request_timeout);
+  EXPECT_EQ(es.idle_timeout, as.idle_timeout);
+  EXPECT_EQ(es.shutdown_grace, as.shutdown_grace);
+  EXPECT_EQ(es.debug_endpoints, as.debug_endpoints);
+  EXPECT_EQ(e.log.level, a.log.level);
+  EXPECT_EQ(e.log.format, a.log.format);
+  EXPECT_EQ(e.log.access_log, a.log.access_log);
+  EXPECT_EQ(e.store.backend, a.store.backend);
+  EXPECT_EQ(e.store.sqlite_path, a.store.sqlite_path);
+  EXPECT_EQ(e.store.busy_timeout, a.store.busy_timeout);
+  expect_same_secret(e.store.postgres_conninfo, a.store.postgres_conninfo, "store.postgres_conninfo");
+  EXPECT_EQ(e.hsm.module, a.hsm.module);
+  EXPECT_EQ(e.hsm.token_label, a.hsm.token_label);
+  EXPECT_EQ(e.hsm.token_serial, a.hsm.token_serial);
+  expect_same_secret(e.hsm.user_pin, a.hsm.user_pin, "hsm.user_pin");
+  EXPECT_EQ(e.hsm.pool_size, a.hsm.pool_size);
+  EXPECT_EQ(e.hsm.softhsm_conf, a.hsm.softhsm_conf);
+  EXPECT_EQ(e.pki.dir, a.pki.dir);
+  EXPECT_EQ(e.auth.max_failed_logins, a.auth.max_failed_logins);
+  EXPECT_EQ(e.auth.lockout, a.auth.lockout);
+}
+
+}  // namespace sigil::config::test
