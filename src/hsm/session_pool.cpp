@@ -11,14 +11,24 @@ SessionPool::SessionPool(std::shared_ptr<Module> module, CK_SLOT_ID slot, Secret
 }
 
 SessionPool::~SessionPool() {
+  {
+    // Closing the holder destroys the session-object key copies it owns.
+    std::lock_guard lock(holder_mutex_);
+    if (holder_ != CK_INVALID_HANDLE) fn()->C_CloseSession(holder_);
+  }
   std::lock_guard lock(mutex_);
   for (const auto s : idle_) fn()->C_CloseSession(s);
 }
 
 CK_SESSION_HANDLE SessionPool::open_session() {
+  const CK_SESSION_HANDLE s = open_logged_in_session();
+  ++open_;
+  return s;
+}
+
+CK_SESSION_HANDLE SessionPool::open_logged_in_session() {
   CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
   check_rv(fn()->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s), "C_OpenSession");
-  ++open_;
   // A new session inherits the application's login unless the token dropped it (all sessions
   // closed, token re-inserted): then log in again so the pool heals without a restart.
   CK_SESSION_INFO info{};
@@ -28,7 +38,6 @@ CK_SESSION_HANDLE SessionPool::open_session() {
       login(s);
     } catch (...) {
       fn()->C_CloseSession(s);
-      --open_;
       throw;
     }
   }
@@ -40,6 +49,10 @@ void SessionPool::login(CK_SESSION_HANDLE s) {
   std::string pin(pin_.view());
   const CK_RV rv = fn()->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()), pin.size());
   secure_wipe(pin.data(), pin.size());
+  // A login that was needed means the previous one was lost, and with it (PKCS#11: logout destroys
+  // private session objects; SoftHSM2 also invalidates handles of private token objects) every key
+  // handle taken before. The first login also advances it, harmlessly: nothing was cached yet.
+  if (rv == CKR_OK) generation_.fetch_add(1, std::memory_order_acq_rel);
   if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) return;
   if (rv == CKR_PIN_INCORRECT) {
     throw Error(Errc::hsm_pin_incorrect,
@@ -82,6 +95,48 @@ void SessionPool::release(CK_SESSION_HANDLE s, bool healthy) {
     }
   }
   available_.notify_one();
+  if (!healthy) check_key_holder();
+}
+
+void SessionPool::check_key_holder() {
+  std::lock_guard lock(holder_mutex_);
+  if (holder_ == CK_INVALID_HANDLE) return;
+  CK_SESSION_INFO info{};
+  if (fn()->C_GetSessionInfo(holder_, &info) == CKR_OK &&
+      (info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS)) {
+    return;
+  }
+  drop_key_holder();
+}
+
+void SessionPool::drop_key_holder() {
+  fn()->C_CloseSession(holder_);  // may fail: the session is already gone
+  holder_ = CK_INVALID_HANDLE;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::uint64_t SessionPool::run_on_key_holder(const char* what, const std::function<CK_RV(CK_SESSION_HANDLE)>& op) {
+  std::lock_guard lock(holder_mutex_);
+  for (int attempt = 0;; ++attempt) {
+    if (holder_ == CK_INVALID_HANDLE) {
+      holder_ = open_logged_in_session();
+      // A new holder owns none of the objects the old one made.
+      generation_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+    const CK_RV rv = op(holder_);
+    if (is_session_failure(rv) && attempt == 0) {
+      log::warn("PKCS#11 {} on the key holder session failed with {}; replacing it and retrying once", what,
+                rv_name(rv));
+      drop_key_holder();
+      std::lock_guard pool_lock(mutex_);
+      ++retries_;
+      ++replaced_;
+      continue;
+    }
+    if (rv != CKR_OK) throw_rv(rv, what);
+    return generation;
+  }
 }
 
 void SessionPool::run(const char* what, const std::function<CK_RV(CK_SESSION_HANDLE)>& op) {
@@ -120,7 +175,9 @@ void SessionPool::run(const char* what, const std::function<CK_RV(CK_SESSION_HAN
   }
 }
 
-void SessionPool::close_all_sessions_for_test() { fn()->C_CloseAllSessions(slot_); }
+void SessionPool::close_all_sessions_for_test() {
+  fn()->C_CloseAllSessions(slot_);
+}
 
 PoolStats SessionPool::stats() const {
   std::lock_guard lock(mutex_);

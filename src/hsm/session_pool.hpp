@@ -1,8 +1,16 @@
 // A bounded pool of logged-in sessions on one token. One session per in-flight operation; a
 // session that failed is discarded (closed if possible) instead of being returned.
+//
+// Besides the pool, a "key holder" session (opened on first use, never handed out for operations)
+// owns the session objects the token creates for us: PKCS#11 destroys a session object with the
+// session that created it and destroys every private session object at logout. The pool therefore
+// keeps a key generation that changes whenever such objects may have vanished (the holder was
+// replaced, the user had to log in again); handles made under an older generation must not be used.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,6 +34,12 @@ class SessionPool {
   // `op` returns CK_RV; anything else than CKR_OK is thrown as Error naming `what`.
   void run(const char* what, const std::function<CK_RV(CK_SESSION_HANDLE)>& op);
 
+  // Runs `op` on the key holder session, serialised (a session is not thread-safe). A holder that
+  // died (op returned a session failure) is replaced, the key generation advances, and `op` runs
+  // once more. Returns the key generation `op` ran under: tag the session objects it made with it.
+  std::uint64_t run_on_key_holder(const char* what, const std::function<CK_RV(CK_SESSION_HANDLE)>& op);
+  std::uint64_t key_generation() const { return generation_.load(std::memory_order_acquire); }
+
   // Closes every session of the slot behind the pool's back (tests: recovery).
   void close_all_sessions_for_test();
   PoolStats stats() const;
@@ -34,8 +48,13 @@ class SessionPool {
  private:
   CK_SESSION_HANDLE acquire();
   void release(CK_SESSION_HANDLE s, bool healthy);
-  CK_SESSION_HANDLE open_session();
+  CK_SESSION_HANDLE open_session();            // counted in open_; caller holds mutex_
+  CK_SESSION_HANDLE open_logged_in_session();  // not counted
   void login(CK_SESSION_HANDLE s);
+  // After a session failure: if the key holder no longer answers or lost the login, drop it so the
+  // next use reopens it, and advance the generation now (before the failed operation is retried).
+  void check_key_holder();
+  void drop_key_holder();  // caller holds holder_mutex_
 
   std::shared_ptr<Module> module_;
   CK_SLOT_ID slot_;
@@ -47,6 +66,11 @@ class SessionPool {
   unsigned open_ = 0;
   unsigned long long replaced_ = 0;
   unsigned long long retries_ = 0;
+
+  // Lock order: holder_mutex_ before mutex_, never the other way round.
+  std::mutex holder_mutex_;
+  CK_SESSION_HANDLE holder_ = CK_INVALID_HANDLE;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace sigil::hsm

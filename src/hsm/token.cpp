@@ -1,15 +1,18 @@
 // PKCS#11 implementation of sigil::hsm::Token.
+#include "sigil/hsm/token.hpp"
+
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 
 #include "hsm/module.hpp"
 #include "hsm/session_pool.hpp"
+#include "hsm/test_hooks.hpp"
 #include "ossl/digest.hpp"
 #include "ossl/x509.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/common/log.hpp"
-#include "sigil/hsm/token.hpp"
 
 namespace sigil::hsm {
 namespace {
@@ -61,10 +64,31 @@ CK_RSA_PKCS_MGF_TYPE mgf(HashAlg h) {
   return h == HashAlg::sha256 ? CKG_MGF1_SHA256 : h == HashAlg::sha384 ? CKG_MGF1_SHA384 : CKG_MGF1_SHA512;
 }
 
+using SteadyClock = std::chrono::steady_clock;
+
+// What the token knows about one key label. Handles are valid only for the pool's key generation
+// they were taken under: a re-login or a new key holder invalidates them (see session_pool.hpp).
 struct CachedKey {
-  CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
+  CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;  // the token object
   KeySpec spec;
+  std::uint64_t generation = 0;
+  // Session-object copy in the pool's key holder (cache_session_keys), or CK_INVALID_HANDLE.
+  CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+  SteadyClock::time_point checked{};  // when the token object was last seen to exist
+  bool copy_refused = false;          // the token would not make a protected copy: sign with priv
+  CK_OBJECT_HANDLE signing_handle() const { return copy != CK_INVALID_HANDLE ? copy : priv; }
 };
+
+// Session-object copy of a token private key: only CKA_TOKEN changes. Everything that protects the
+// key (CKA_PRIVATE, CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_SIGN only) is copied unchanged, and PKCS#11
+// forbids a copy from relaxing SENSITIVE or EXTRACTABLE; we still read them back before trusting it.
+bool copy_is_protected(CK_FUNCTION_LIST* fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o) {
+  CK_BBOOL token = CK_TRUE, priv = CK_FALSE, sensitive = CK_FALSE, extractable = CK_TRUE;
+  CK_ATTRIBUTE a[] = {attr(CKA_TOKEN, &token), attr(CKA_PRIVATE, &priv), attr(CKA_SENSITIVE, &sensitive),
+                      attr(CKA_EXTRACTABLE, &extractable)};
+  return fn->C_GetAttributeValue(s, o, a, 4) == CKR_OK && token == CK_FALSE && priv == CK_TRUE &&
+         sensitive == CK_TRUE && extractable == CK_FALSE;
+}
 
 class Pkcs11Token;
 
@@ -86,8 +110,13 @@ class TokenKeySigner final : public KeySigner {
 class Pkcs11Token final : public Token {
  public:
   Pkcs11Token(std::shared_ptr<Module> module, CK_SLOT_ID slot, std::string label, std::string serial, SecretString pin,
-              unsigned pool_size)
-      : module_(module), slot_(slot), label_(std::move(label)), serial_(std::move(serial)),
+              unsigned pool_size, bool cache_session_keys, std::chrono::milliseconds session_key_recheck)
+      : module_(module),
+        slot_(slot),
+        label_(std::move(label)),
+        serial_(std::move(serial)),
+        cache_session_keys_(cache_session_keys),
+        recheck_(session_key_recheck),
         pool_(std::move(module), slot, std::move(pin), pool_size) {}
 
   std::string label() const override { return label_; }
@@ -103,13 +132,17 @@ class Pkcs11Token final : public Token {
     if (spec.type == KeyType::rsa && spec.bits != 2048 && spec.bits != 3072 && spec.bits != 4096) {
       throw Error(Errc::invalid_argument, "RSA keys are 2048, 3072 or 4096 bits", true);
     }
-    std::vector<CK_ATTRIBUTE> pub = {
-        attr(CKA_TOKEN, &kTrue), attr(CKA_PRIVATE, &kFalse), attr(CKA_VERIFY, &kTrue),
-        attr_bytes(CKA_LABEL, label.data(), label.size()), attr_bytes(CKA_ID, id.data(), id.size())};
-    std::vector<CK_ATTRIBUTE> priv = {
-        attr(CKA_TOKEN, &kTrue),     attr(CKA_PRIVATE, &kTrue),     attr(CKA_SENSITIVE, &kTrue),
-        attr(CKA_EXTRACTABLE, &kFalse), attr(CKA_SIGN, &kTrue),     attr(CKA_DECRYPT, &kFalse),
-        attr_bytes(CKA_LABEL, label.data(), label.size()), attr_bytes(CKA_ID, id.data(), id.size())};
+    std::vector<CK_ATTRIBUTE> pub = {attr(CKA_TOKEN, &kTrue), attr(CKA_PRIVATE, &kFalse), attr(CKA_VERIFY, &kTrue),
+                                     attr_bytes(CKA_LABEL, label.data(), label.size()),
+                                     attr_bytes(CKA_ID, id.data(), id.size())};
+    std::vector<CK_ATTRIBUTE> priv = {attr(CKA_TOKEN, &kTrue),
+                                      attr(CKA_PRIVATE, &kTrue),
+                                      attr(CKA_SENSITIVE, &kTrue),
+                                      attr(CKA_EXTRACTABLE, &kFalse),
+                                      attr(CKA_SIGN, &kTrue),
+                                      attr(CKA_DECRYPT, &kFalse),
+                                      attr_bytes(CKA_LABEL, label.data(), label.size()),
+                                      attr_bytes(CKA_ID, id.data(), id.size())};
     CK_MECHANISM mech{};
     if (spec.type == KeyType::rsa) {
       mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
@@ -134,7 +167,10 @@ class Pkcs11Token final : public Token {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     pool_.run("list keys", [&](CK_SESSION_HANDLE s) {
       out.clear();
-      for (const auto o : find_objects(fn(), s, {attr(CKA_CLASS, &cls)})) out.push_back(describe(s, o));
+      // Token objects only: our session-object copies carry the same label.
+      for (const auto o : find_objects(fn(), s, {attr(CKA_CLASS, &cls), attr(CKA_TOKEN, &kTrue)})) {
+        out.push_back(describe(s, o));
+      }
       return CKR_OK;
     });
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.label < b.label; });
@@ -152,9 +188,12 @@ class Pkcs11Token final : public Token {
   }
 
   void delete_key(const std::string& label) override {
+    // Excludes lookups: none can copy the key between its deletion and forget() below.
+    std::lock_guard slow(slow_path_mutex_);
     bool found = false;
     pool_.run("C_DestroyObject", [&](CK_SESSION_HANDLE s) {
-      const auto objects = find_objects(fn(), s, {attr_bytes(CKA_LABEL, label.data(), label.size())});
+      const auto objects =
+          find_objects(fn(), s, {attr(CKA_TOKEN, &kTrue), attr_bytes(CKA_LABEL, label.data(), label.size())});
       found = !objects.empty();
       for (const auto o : objects) {
         if (const CK_RV rv = fn()->C_DestroyObject(s, o); rv != CKR_OK) return rv;
@@ -170,7 +209,8 @@ class Pkcs11Token final : public Token {
     Bytes out;
     pool_.run("read public key", [&](CK_SESSION_HANDLE s) {
       CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
-      const auto objs = find_objects(fn(), s, {attr(CKA_CLASS, &cls), attr_bytes(CKA_LABEL, label.data(), label.size())});
+      const auto objs = find_objects(
+          fn(), s, {attr(CKA_CLASS, &cls), attr(CKA_TOKEN, &kTrue), attr_bytes(CKA_LABEL, label.data(), label.size())});
       if (objs.empty()) throw Error(Errc::hsm_key_not_found, "no public key labelled '" + label + "'", true);
       CK_KEY_TYPE kt = 0;
       CK_ATTRIBUTE a = attr(CKA_KEY_TYPE, &kt);
@@ -192,13 +232,15 @@ class Pkcs11Token final : public Token {
   Bytes sign(const std::string& label, SignatureScheme scheme, HashAlg hash, const Bytes& digest,
              bool raw_ecdsa) override {
     if (digest.size() != digest_size(hash)) {
-      throw Error(Errc::invalid_argument, "digest length " + std::to_string(digest.size()) + " does not match " +
-                                              std::string(hash_name(hash)), true);
+      throw Error(Errc::invalid_argument,
+                  "digest length " + std::to_string(digest.size()) + " does not match " + std::string(hash_name(hash)),
+                  true);
     }
     CachedKey key = lookup(label);
     if ((key.spec.type == KeyType::ec) != (scheme == SignatureScheme::ecdsa)) {
-      throw Error(Errc::hsm_mechanism_unsupported, std::string(scheme_name(scheme)) + " does not fit the " +
-                                                       key.spec.name() + " key '" + label + "'", true);
+      throw Error(Errc::hsm_mechanism_unsupported,
+                  std::string(scheme_name(scheme)) + " does not fit the " + key.spec.name() + " key '" + label + "'",
+                  true);
     }
     Bytes input;
     CK_MECHANISM mech{};
@@ -224,13 +266,21 @@ class Pkcs11Token final : public Token {
     for (int attempt = 0; attempt < 2; ++attempt) {
       try {
         pool_.run("C_Sign", [&](CK_SESSION_HANDLE s) {
-          CK_RV rv = fn()->C_SignInit(s, &mech, key.priv);
+          CK_OBJECT_HANDLE h = key.signing_handle();
+          if (key.generation != pool_.key_generation()) {
+            // The session failure this is the retry of also took the login or the key holder, and
+            // with them the copy and (SoftHSM2) the token handle: find the token object again here
+            // rather than fail a second time. The next lookup() makes a new copy.
+            h = find_private(s, label);
+            if (h == CK_INVALID_HANDLE) return CKR_KEY_HANDLE_INVALID;
+          }
+          CK_RV rv = fn()->C_SignInit(s, &mech, h);
           if (rv != CKR_OK) return rv;
           CK_ULONG len = sig.size();
           rv = fn()->C_Sign(s, input.data(), input.size(), sig.data(), &len);
           if (rv == CKR_BUFFER_TOO_SMALL) {  // C_Sign ended the operation; start over with room
             sig.resize(len);
-            if ((rv = fn()->C_SignInit(s, &mech, key.priv)) != CKR_OK) return rv;
+            if ((rv = fn()->C_SignInit(s, &mech, h)) != CKR_OK) return rv;
             rv = fn()->C_Sign(s, input.data(), input.size(), sig.data(), &len);
           }
           if (rv == CKR_OK) sig.resize(len);
@@ -281,15 +331,45 @@ class Pkcs11Token final : public Token {
 
   PoolStats pool_stats() const override { return pool_.stats(); }
 
-  // Test hook used through a downcast-free free function below.
+  // Test hooks used through the free functions below.
   void close_all_sessions() { pool_.close_all_sessions_for_test(); }
+  std::optional<SessionKeyForTest> session_key(const std::string& label) {
+    CachedKey key;
+    {
+      std::lock_guard lock(cache_mutex_);
+      const auto it = cache_.find(label);
+      if (it == cache_.end() || it->second.copy == CK_INVALID_HANDLE) return std::nullopt;
+      key = it->second;
+    }
+    SessionKeyForTest out;
+    out.handle = key.copy;
+    out.current = key.generation == pool_.key_generation();
+    if (!out.current) return out;  // died with its holder or the login: nothing to read
+    // Read from a pool session, not the holder: session objects must be visible to every session.
+    pool_.run("C_GetAttributeValue(copy)", [&](CK_SESSION_HANDLE s) {
+      CK_BBOOL token = CK_TRUE, priv = CK_FALSE, sensitive = CK_FALSE, extractable = CK_TRUE, sign = CK_FALSE;
+      CK_ATTRIBUTE a[] = {attr(CKA_TOKEN, &token), attr(CKA_PRIVATE, &priv), attr(CKA_SENSITIVE, &sensitive),
+                          attr(CKA_EXTRACTABLE, &extractable), attr(CKA_SIGN, &sign)};
+      if (const CK_RV rv = fn()->C_GetAttributeValue(s, key.copy, a, 5); rv != CKR_OK) return rv;
+      out.token = token == CK_TRUE;
+      out.private_ = priv == CK_TRUE;
+      out.sensitive = sensitive == CK_TRUE;
+      out.extractable = extractable == CK_TRUE;
+      out.sign = sign == CK_TRUE;
+      CK_ATTRIBUTE secret{key.spec.type == KeyType::rsa ? CKA_PRIVATE_EXPONENT : CKA_VALUE, nullptr, 0};
+      out.secret_readable = fn()->C_GetAttributeValue(s, key.copy, &secret, 1) == CKR_OK;
+      return CKR_OK;
+    });
+    return out;
+  }
 
  private:
   CK_FUNCTION_LIST* fn() const { return module_->fn(); }
 
   CK_OBJECT_HANDLE find_private(CK_SESSION_HANDLE s, const std::string& label) {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    const auto objs = find_objects(fn(), s, {attr(CKA_CLASS, &cls), attr_bytes(CKA_LABEL, label.data(), label.size())});
+    const auto objs = find_objects(
+        fn(), s, {attr(CKA_CLASS, &cls), attr(CKA_TOKEN, &kTrue), attr_bytes(CKA_LABEL, label.data(), label.size())});
     if (objs.size() > 1) throw Error(Errc::hsm_general, "several private keys are labelled '" + label + "'");
     return objs.empty() ? CK_INVALID_HANDLE : objs.front();
   }
@@ -319,35 +399,145 @@ class Pkcs11Token final : public Token {
     return k;
   }
 
+  // Fast path: the cached entry is usable as it is. With session keys on that needs a copy (or a
+  // refusal to make one) checked against the token object less than recheck_ ago.
+  bool usable(const CachedKey& k, std::uint64_t generation, SteadyClock::time_point now) const {
+    if (k.generation != generation) return false;
+    if (!cache_session_keys_ || k.copy_refused) return true;
+    // With a copy: until its token object is due for a check. Without (the holder could not be
+    // opened): sign with the token object and try copying again after the same interval, not on
+    // every signature.
+    return now - k.checked < recheck_;
+  }
+
   CachedKey lookup(const std::string& label) {
     {
       std::lock_guard lock(cache_mutex_);
-      if (const auto it = cache_.find(label); it != cache_.end()) return it->second;
+      if (const auto it = cache_.find(label);
+          it != cache_.end() && usable(it->second, pool_.key_generation(), SteadyClock::now())) {
+        return it->second;
+      }
+    }
+    // Slow path, one at a time so two threads never copy the same key twice.
+    std::lock_guard slow(slow_path_mutex_);
+    const std::uint64_t generation = pool_.key_generation();
+    const auto now = SteadyClock::now();
+    std::optional<CachedKey> cached;
+    {
+      std::lock_guard lock(cache_mutex_);
+      if (const auto it = cache_.find(label); it != cache_.end()) {
+        if (usable(it->second, generation, now)) return it->second;
+        if (it->second.generation == generation) cached = it->second;
+      }
     }
     CachedKey key;
-    pool_.run("find key", [&](CK_SESSION_HANDLE s) {
-      key.priv = find_private(s, label);
-      if (key.priv != CK_INVALID_HANDLE) key.spec = describe(s, key.priv).spec;
-      return CKR_OK;
-    });
-    if (key.priv == CK_INVALID_HANDLE) throw Error(Errc::hsm_key_not_found, "no key labelled '" + label + "'", true);
+    if (cached && cached->copy != CK_INVALID_HANDLE && token_object_exists(cached->priv)) {
+      // The copy is still backed by the token object (not deleted or replaced by another process).
+      key = *cached;
+    } else {
+      if (cached) forget(label);  // stale or deleted: drop the copy with it
+      pool_.run("find key", [&](CK_SESSION_HANDLE s) {
+        key.priv = find_private(s, label);
+        if (key.priv != CK_INVALID_HANDLE) key.spec = describe(s, key.priv).spec;
+        return CKR_OK;
+      });
+      if (key.priv == CK_INVALID_HANDLE) throw Error(Errc::hsm_key_not_found, "no key labelled '" + label + "'", true);
+      key.generation = generation;
+      if (cache_session_keys_) make_copy(label, key);
+    }
+    key.checked = now;
     std::lock_guard lock(cache_mutex_);
     cache_[label] = key;
     return key;
   }
 
+  bool token_object_exists(CK_OBJECT_HANDLE priv) {
+    bool exists = false;
+    pool_.run("C_GetAttributeValue(CKA_CLASS)", [&](CK_SESSION_HANDLE s) {
+      CK_OBJECT_CLASS cls = 0;
+      CK_ATTRIBUTE a = attr(CKA_CLASS, &cls);
+      const CK_RV rv = fn()->C_GetAttributeValue(s, priv, &a, 1);
+      exists = rv == CKR_OK && cls == CKO_PRIVATE_KEY;
+      return is_session_failure(rv) ? rv : CKR_OK;
+    });
+    return exists;
+  }
+
+  // Makes the session-object copy of key.priv in the key holder, or leaves key.copy invalid (signing
+  // then uses the token object). Never weakens the key: a copy that is not private, sensitive and
+  // non-extractable is destroyed at once and the key is marked copy_refused.
+  void make_copy(const std::string& label, CachedKey& key) {
+    CK_ATTRIBUTE tmpl[] = {attr(CKA_TOKEN, &kFalse)};
+    CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+    CK_RV copy_rv = CKR_OK;
+    bool protected_copy = false;
+    std::uint64_t made_under = 0;
+    try {
+      made_under = pool_.run_on_key_holder("C_CopyObject", [&](CK_SESSION_HANDLE h) {
+        copy = CK_INVALID_HANDLE;
+        copy_rv = fn()->C_CopyObject(h, key.priv, tmpl, 1, &copy);
+        if (copy_rv != CKR_OK) return is_session_failure(copy_rv) ? copy_rv : CKR_OK;
+        protected_copy = copy_is_protected(fn(), h, copy);
+        if (!protected_copy) {
+          fn()->C_DestroyObject(h, copy);
+          copy = CK_INVALID_HANDLE;
+        }
+        return CKR_OK;
+      });
+    } catch (const Error& e) {
+      // The holder could not be (re)opened: sign with the token object; try again next lookup.
+      log::warn("could not copy key '{}' into a session object ({}); signing with the token object", label, e.what());
+      return;
+    }
+    if (copy_rv == CKR_OBJECT_HANDLE_INVALID || copy_rv == CKR_KEY_HANDLE_INVALID) return;  // sign() finds out
+    // C_CopyObject accepted key.priv, so that handle was valid under the generation the holder ran
+    // under (opening a new holder advances it): the entry belongs to that generation.
+    key.generation = made_under;
+    if (copy_rv != CKR_OK || !protected_copy) {
+      log::warn("token '{}' {} for key '{}'; signing with the token object", label_,
+                copy_rv != CKR_OK
+                    ? "refused C_CopyObject with " + rv_name(copy_rv)
+                    : std::string("made a session copy that is not private, sensitive and non-extractable"),
+                label);
+      key.copy_refused = true;
+      return;
+    }
+    key.copy = copy;
+  }
+
+  // Drops the cached handles of `label` and destroys its copy, if the holder still owns it.
   void forget(const std::string& label) {
-    std::lock_guard lock(cache_mutex_);
-    cache_.erase(label);
+    CachedKey key;
+    {
+      std::lock_guard lock(cache_mutex_);
+      const auto it = cache_.find(label);
+      if (it == cache_.end()) return;
+      key = it->second;
+      cache_.erase(it);
+    }
+    if (key.copy == CK_INVALID_HANDLE || key.generation != pool_.key_generation()) return;  // gone with its holder
+    try {
+      pool_.run_on_key_holder("C_DestroyObject(copy)", [&](CK_SESSION_HANDLE h) {
+        // Only in the holder that made it: a handle from an older holder may name another object now.
+        if (key.generation != pool_.key_generation()) return CKR_OK;
+        const CK_RV rv = fn()->C_DestroyObject(h, key.copy);
+        return is_session_failure(rv) ? rv : CKR_OK;
+      });
+    } catch (const Error& e) {
+      log::warn("could not destroy the session copy of key '{}': {}", label, e.what());
+    }
   }
 
   std::shared_ptr<Module> module_;
   CK_SLOT_ID slot_;
   std::string label_;
   std::string serial_;
+  bool cache_session_keys_;
+  std::chrono::milliseconds recheck_;
   SessionPool pool_;
+  std::mutex slow_path_mutex_;  // lookups that find, copy or re-check a key; before cache_mutex_
   std::mutex cache_mutex_;
-  std::map<std::string, CachedKey> cache_;  // label -> private key handle (handles are per application)
+  std::map<std::string, CachedKey> cache_;  // label -> key handles (handles are per application)
 };
 
 Bytes TokenKeySigner::sign_digest(SignatureScheme scheme, HashAlg hash, const Bytes& digest, bool raw_ecdsa) {
@@ -391,11 +581,13 @@ std::unique_ptr<Token> Token::open(TokenOptions options) {
     const bool match = options.serial.empty() ? slot.token_label == options.label : slot.token_serial == options.serial;
     if (!match) continue;
     if (!slot.user_pin_initialized) {
-      throw Error(Errc::hsm_token_not_found, "token '" + slot.token_label + "' has no user PIN set (run sigilctl token init)");
+      throw Error(Errc::hsm_token_not_found,
+                  "token '" + slot.token_label + "' has no user PIN set (run sigilctl token init)");
     }
     if (options.user_pin.empty()) throw Error(Errc::config_secret_missing, "no user PIN configured for the token");
     return std::make_unique<Pkcs11Token>(module, slot.id, slot.token_label, slot.token_serial,
-                                         std::move(options.user_pin), options.pool_size);
+                                         std::move(options.user_pin), options.pool_size, options.cache_session_keys,
+                                         options.session_key_recheck);
   }
   std::string wanted = options.serial.empty() ? "label '" + options.label + "'" : "serial '" + options.serial + "'";
   std::string have;
@@ -404,7 +596,9 @@ std::unique_ptr<Token> Token::open(TokenOptions options) {
                                              (have.empty() ? " (it has no initialised token)" : "; found: " + have));
 }
 
-std::vector<SlotInfo> list_slots(const std::filesystem::path& module) { return slots_of(*Module::load(module)); }
+std::vector<SlotInfo> list_slots(const std::filesystem::path& module) {
+  return slots_of(*Module::load(module));
+}
 
 void init_token(const std::filesystem::path& module_path, const std::string& label, const SecretString& so_pin,
                 const SecretString& user_pin) {
@@ -428,7 +622,8 @@ void init_token(const std::filesystem::path& module_path, const std::string& lab
     secure_wipe(user.data(), user.size());
   };
   try {
-    check_rv(fn->C_InitToken(*free_slot, reinterpret_cast<CK_UTF8CHAR_PTR>(so.data()), so.size(), padded), "C_InitToken");
+    check_rv(fn->C_InitToken(*free_slot, reinterpret_cast<CK_UTF8CHAR_PTR>(so.data()), so.size(), padded),
+             "C_InitToken");
     // SoftHSM2 moves an initialised token to a new slot id: find it again by label.
     std::optional<CK_SLOT_ID> slot;
     for (const auto& s : slots_of(*module)) {
@@ -451,6 +646,11 @@ void init_token(const std::filesystem::path& module_path, const std::string& lab
 }
 
 // Test hook: closes every session of the token behind the pool's back.
-void close_all_sessions_for_test(Token& token) { static_cast<Pkcs11Token&>(token).close_all_sessions(); }
+void close_all_sessions_for_test(Token& token) {
+  static_cast<Pkcs11Token&>(token).close_all_sessions();
+}
+std::optional<SessionKeyForTest> session_key_for_test(Token& token, const std::string& label) {
+  return static_cast<Pkcs11Token&>(token).session_key(label);
+}
 
 }  // namespace sigil::hsm

@@ -7,6 +7,7 @@
 // non-extractable; only public keys and signatures come out.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -24,6 +25,14 @@ struct TokenOptions {
   std::string serial;        // token serial number
   SecretString user_pin;     // CKU_USER PIN; wiped after login
   unsigned pool_size = 8;    // maximum concurrent sessions
+  // Sign with a per-process session-object copy of each key (C_CopyObject with CKA_TOKEN=false; the
+  // copy stays sensitive, non-extractable and private, or is not used). It spares the token the
+  // per-signature reload of the token object (SoftHSM2: a file read per C_SignInit) and costs one
+  // extra "key holder" session beyond pool_size. See docs/adr/0007-session-key-cache.md.
+  bool cache_session_keys = true;
+  // A copy outlives the deletion of its token object by another process: the token object is checked
+  // again when its copy was last checked longer ago than this (0 = before every signature).
+  std::chrono::milliseconds session_key_recheck{1000};
 };
 
 struct KeyInfo {
