@@ -169,11 +169,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     lowest().expires_after(core_.config.request_timeout);
     header_parser_.emplace();
     header_parser_->header_limit(static_cast<std::uint32_t>(clamp32(core_.config.max_header_bytes)));
+    // Beast's request parser checks Content-Length against its body limit (1 MiB by default)
+    // while parsing the header: use ours so an oversized announcement is a clean 413.
+    header_parser_->body_limit(core_.config.max_body_bytes);
     bhttp::async_read_header(stream_, buffer_, *header_parser_, bind(&Session::on_header));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
     if (ec == bhttp::error::header_limit) return reject(Error(Errc::header_too_large, "header limit exceeded"));
+    if (ec == bhttp::error::body_limit) return reject(Error(Errc::payload_too_large, "Content-Length over the limit"));
     if (ec) {
       if (is_protocol_error(ec)) return reject(Error(Errc::bad_request, "malformed HTTP request: " + ec.message()));
       return abandon(ec);

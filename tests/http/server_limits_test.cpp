@@ -26,6 +26,19 @@ TEST_F(ServerTest, AnnouncedOversizedBodyIs413BeforeReadingIt) {
   EXPECT_FALSE(res.keep_alive());
 }
 
+TEST_F(ServerTest, AnnouncedBodyBeyondBeastsDefaultLimitIs413Too) {
+  // Beast's parser has its own 1 MiB default body limit, checked while parsing the header.
+  config.max_body_bytes = 8u << 20;
+  start();
+  auto c = client();
+  ASSERT_FALSE(c.connect());
+  ASSERT_FALSE(c.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 70000000\r\n\r\n"));
+  ClientResponse res;
+  ASSERT_FALSE(c.read(res));
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_EQ(json_of(res)["code"], "payload_too_large");
+}
+
 TEST_F(ServerTest, OversizedBodySentAnywayStillGets413) {
   // The client does not wait: the whole body is on its way when the server answers. The server
   // drains it before closing, so the 413 is not lost to a connection reset.
