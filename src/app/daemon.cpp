@@ -81,6 +81,8 @@ struct Daemon::Impl {
     to.serial = config.hsm.token_serial;
     to.user_pin = config.hsm.user_pin.resolve();
     to.pool_size = config.hsm.pool_size;
+    to.cache_session_keys = config.hsm.cache_session_keys;
+    to.session_key_recheck = config.hsm.session_key_recheck;
     token = hsm::Token::open(std::move(to));
     log::info("token '{}' (serial {}) open, {} key(s)", token->label(), token->serial(), token->list_keys().size());
 
