@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "sigil/admin/service.hpp"
+#include "sigil/api/admin.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
@@ -61,6 +63,7 @@ struct Daemon::Impl {
   SystemClock clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<hsm::Token> token;
+  std::unique_ptr<admin::AdminService> admin;
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<http::WorkerPool> pool;
@@ -86,6 +89,7 @@ struct Daemon::Impl {
     token = hsm::Token::open(std::move(to));
     log::info("token '{}' (serial {}) open, {} key(s)", token->label(), token->serial(), token->list_keys().size());
 
+    admin = std::make_unique<admin::AdminService>(*store, *token, clock);
     pool = std::make_unique<http::WorkerPool>(config.server.worker_threads, config.server.worker_queue);
     register_routes();
     http::ServerOptions opts;
@@ -104,6 +108,7 @@ struct Daemon::Impl {
   }
 
   void register_routes() {
+    api::admin::register_routes(router, *admin, clock, config.pki.dir.string());
     router.add("GET", "/api/v1/whoami", http::AuthRequirement::authenticated(), [](http::Request& req) {
       nlohmann::json roles = nlohmann::json::array();
       for (const auto& r : req.principal->roles) roles.push_back(r);

@@ -1,21 +1,11 @@
 // sigilctl — the administrator's command line.
 #include <cstdlib>
 
+#include <curl/curl.h>
+
 #include "cli/command.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/log.hpp"
-
-namespace sigil::cli {
-
-void print(const GlobalOptions& g, const nlohmann::json& j, const std::string& human) {
-  if (g.json) {
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << human;
-  }
-}
-
-}  // namespace sigil::cli
 
 int main(int argc, char** argv) {
   using namespace sigil;
@@ -26,13 +16,28 @@ int main(int argc, char** argv) {
   app.add_flag("--json", global.json, "Print machine-readable JSON");
   app.add_flag("--local", global.local, "Work directly on the local store and token (bootstrap, recovery)");
   app.add_option("-c,--config", global.config, "Configuration file")->capture_default_str();
+  app.add_option("--url", global.url, "sigild base URL (default: from the configuration)");
+  app.add_option("--cacert", global.cacert, "CA certificate to verify sigild (default: <pki dir>/root-ca.pem)");
+  app.add_option("-u,--user", global.user, "Admin user name (password from SIGIL_PASSWORD or --password-file)");
+  app.add_option("--password-file", global.password_file, "File holding the admin password");
+  app.add_option("--api-key-file", global.api_key_file, "File holding an admin API key (or SIGIL_API_KEY)");
   cli::Action action;
   cli::register_init(app, global, action);
+  cli::register_token(app, global, action);
+  cli::register_key(app, global, action);
+  cli::register_csr(app, global, action);
+  cli::register_cert(app, global, action);
+  cli::register_credential(app, global, action);
+  cli::register_user(app, global, action);
+  cli::register_apikey(app, global, action);
+  cli::register_doctor(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints help, version or the usage error
+    return rc == 0 ? 0 : 64;     // EX_USAGE: one exit code for every usage error
   }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   try {
     log::init("warn", log::Format::text);
     return action ? action() : 0;

@@ -59,6 +59,13 @@ const ErrorInfo& error_info(Errc code) noexcept {
   return kRegistry[0];
 }
 
+std::optional<Errc> errc_from_name(std::string_view name) noexcept {
+  for (const auto& e : kRegistry) {
+    if (e.name == name) return e.code;
+  }
+  return std::nullopt;
+}
+
 Error::Error(Errc code, std::string detail, bool detail_is_public)
     : std::runtime_error(std::string(error_info(code).name) + ": " + detail),
       code_(code),

@@ -58,8 +58,46 @@ CREATE TABLE settings (
 );
 )sql";
 
+// Certificates per token key, and signing credentials (a key + certificate bound to an owner).
+// The token stays the source of truth for whether a key exists: a `keys` row only carries what the
+// token cannot hold (the imported certificate and chain). credentials.key_label references keys so
+// the database itself refuses to drop a key row while a credential still uses it.
+constexpr std::string_view kKeysAndCredentials = R"sql(
+CREATE TABLE keys (
+  label           TEXT NOT NULL PRIMARY KEY,
+  token_label     TEXT NOT NULL,
+  key_id_hex      TEXT,                     -- CKA_ID
+  key_spec        TEXT NOT NULL,            -- "rsa-3072", "ec-p256"
+  certificate_pem TEXT,                     -- leaf
+  chain_pem       TEXT,                     -- intermediates (and optionally the root)
+  subject         TEXT,
+  not_after       TEXT,                     -- RFC 3339
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL
+);
+
+CREATE TABLE credentials (
+  id              TEXT NOT NULL PRIMARY KEY,
+  owner_user_id   TEXT NOT NULL REFERENCES users(id),
+  key_label       TEXT NOT NULL REFERENCES keys(label),
+  description     TEXT,
+  algorithms      TEXT NOT NULL,            -- comma list: "ecdsa-sha256,ecdsa-sha384"
+  scal            INTEGER NOT NULL CHECK (scal IN (1, 2)),
+  second_factor   TEXT NOT NULL CHECK (second_factor IN ('none', 'pin', 'otp', 'pin_otp')),
+  unattended      INTEGER NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+  certificate_pem TEXT NOT NULL,            -- copied from the key; refreshed on certificate import
+  chain_pem       TEXT,
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL
+);
+CREATE INDEX credentials_by_owner ON credentials(owner_user_id);
+CREATE INDEX credentials_by_key ON credentials(key_label);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
+    Migration{2, "keys, credentials", kKeysAndCredentials},
 };
 
 }  // namespace

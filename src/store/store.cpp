@@ -11,7 +11,9 @@
 namespace sigil::store {
 
 Store::Store(std::unique_ptr<Database> db, const Clock& clock, const PasswordParams& password)
-    : db_(std::move(db)), clock_(clock), users_(*db_, clock, password), api_keys_(*db_, clock), settings_(*db_) {}
+    : db_(std::move(db)), clock_(clock), users_(*db_, clock, password), api_keys_(*db_, clock), settings_(*db_),
+      keys_(*db_, clock),
+      credentials_(*db_, clock) {}
 
 std::vector<int> Store::migrate() { return store::migrate(*db_, clock_); }
 

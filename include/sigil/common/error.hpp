@@ -6,6 +6,7 @@
 // message and a CLI exit code. Numbers are never reused: retire a code, do not recycle it.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -75,6 +76,8 @@ struct ErrorInfo {
 
 // The registry entry of a code (an unknown code maps to `internal`).
 const ErrorInfo& error_info(Errc code) noexcept;
+// The code with this stable name (as sent in the `code` member of error bodies), if any.
+std::optional<Errc> errc_from_name(std::string_view name) noexcept;
 
 class Error : public std::runtime_error {
  public:

@@ -11,7 +11,9 @@
 #include "sigil/common/clock.hpp"
 #include "sigil/config/config.hpp"
 #include "sigil/store/api_keys.hpp"
+#include "sigil/store/credentials.hpp"
 #include "sigil/store/database.hpp"
+#include "sigil/store/keys.hpp"
 #include "sigil/store/password.hpp"
 #include "sigil/store/settings.hpp"
 #include "sigil/store/users.hpp"
@@ -35,6 +37,8 @@ class Store {
   UserRepository& users() noexcept { return users_; }
   ApiKeyRepository& api_keys() noexcept { return api_keys_; }
   SettingsRepository& settings() noexcept { return settings_; }
+  KeyRepository& keys() noexcept { return keys_; }
+  CredentialRepository& credentials() noexcept { return credentials_; }
 
   // Applies pending migrations; returns the versions applied (see migrations.hpp).
   std::vector<int> migrate();
@@ -47,6 +51,8 @@ class Store {
   UserRepository users_;
   ApiKeyRepository api_keys_;
   SettingsRepository settings_;
+  KeyRepository keys_;
+  CredentialRepository credentials_;
 };
 
 // The Database named by `config.backend`: "sqlite" (config.sqlite_path), or "postgres", which

@@ -1,0 +1,37 @@
+// Shared plumbing of the admin route groups (internal to sigil_api_admin).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sigil/api/admin.hpp"
+#include "sigil/api/admin_json.hpp"
+#include "sigil/http/router.hpp"
+
+namespace sigil::api::admin::detail {
+
+struct Context {
+  ::sigil::admin::AdminService& svc;
+  const Clock& clock;
+  std::string pki_dir;
+};
+using ContextPtr = std::shared_ptr<const Context>;
+
+// Registers `method kPrefix+path` with the admin role, on the worker pool.
+void add(http::Router& router, const ContextPtr& ctx, const char* method, const std::string& path,
+         http::Response (*handler)(const Context&, http::Request&));
+
+// The body as a JSON object; an empty body reads as {} (for routes whose fields are all optional).
+Json body_object(const http::Request& req);
+// A path parameter the router matched (always present for the routes registered here).
+const std::string& param(const http::Request& req, const char* name);
+
+http::Response json(int status, const Json& body);
+http::Response no_content();
+
+void register_token_routes(http::Router& router, const ContextPtr& ctx);
+void register_key_routes(http::Router& router, const ContextPtr& ctx);
+void register_credential_routes(http::Router& router, const ContextPtr& ctx);
+void register_user_routes(http::Router& router, const ContextPtr& ctx);
+
+}  // namespace sigil::api::admin::detail

@@ -1,0 +1,53 @@
+# Shared helpers for the shell integration tests (sourced). Each test gets its own temp dir,
+# its own SoftHSM2 token (via sigilctl init) and an ephemeral port: nothing depends on machine state.
+set -uo pipefail
+
+PASSED=0
+FAILED=0
+T="$(mktemp -d -t sigil-it.XXXXXX)"
+SIGILD_PID=""
+
+cleanup() {
+  if [ -n "$SIGILD_PID" ] && kill -0 "$SIGILD_PID" 2>/dev/null; then kill -9 "$SIGILD_PID" 2>/dev/null; fi
+  [ -n "${SIGIL_KEEP_TEST_DIRS:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
+check() {  # check "description" command...
+  local what="$1"; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+# init_instance DIR: a fresh instance with port 0, a port file and the debug endpoints on.
+init_instance() {
+  local dir="$1"
+  "$SIGILCTL" init --dir "$dir" --template "$SRC/config/sigil.example.toml" >"$dir.init.log" 2>&1 || {
+    cat "$dir.init.log"; return 1; }
+  sed -i -e 's/^port = 8443.*/port = 0/' \
+         -e 's|^# port_file = .*|port_file = "run/sigil.port"|' \
+         -e 's/^debug_endpoints = false.*/debug_endpoints = true/' \
+         -e 's/^shutdown_grace_ms = .*/shutdown_grace_ms = 5000/' "$dir/sigil.toml"
+  mkdir -p "$dir/run"
+}
+
+# start_sigild DIR: starts the daemon, waits for its port file, sets PORT and BASE.
+start_sigild() {
+  local dir="$1"
+  rm -f "$dir/run/sigil.port"
+  "$SIGILD" --config "$dir/sigil.toml" >"$dir/sigild.log" 2>&1 &
+  SIGILD_PID=$!
+  for _ in $(seq 1 200); do
+    [ -s "$dir/run/sigil.port" ] && break
+    kill -0 "$SIGILD_PID" 2>/dev/null || { echo "sigild died:"; cat "$dir/sigild.log"; return 1; }
+    sleep 0.05
+  done
+  PORT="$(cat "$dir/run/sigil.port")"
+  BASE="https://127.0.0.1:$PORT"
+  CURL=(curl -sS --max-time 20 --cacert "$dir/pki/root-ca.pem")
+}
