@@ -36,6 +36,20 @@ check "issued certificate chains to the demo root" \
 "${L[@]}" cert issue svc-key --subject "CN=Invoice Service,O=Example,C=EU" >/dev/null
 "${L[@]}" cert show svc-key | openssl x509 >"$T/svc.pem"
 expect_exit 51 "importing another key's certificate is refused" "${L[@]}" cert import alice-key "$T/svc.pem"
+# An external CA (the validators' test PKI, plain openssl) certifies a CSR made in the token.
+V="$SRC/../shared/validators"
+if [ -x "$V/make-test-pki" ]; then
+  "$V/make-test-pki" "$T/extpki" --tsa-port 1 --ocsp-port 2 >/dev/null 2>&1
+  "${L[@]}" key generate ext-key --type ec-p384 >/dev/null
+  "${L[@]}" csr create ext-key --subject "CN=External Signer,O=Example,C=EU" -o "$T/ext.csr"
+  "$T/extpki/bin/issue-cert" "$T/ext.csr" "$T/ext.pem" signer >/dev/null 2>&1
+  check "import a certificate issued by an external CA from our CSR" \
+    "${L[@]}" cert import ext-key "$T/ext.pem" --chain "$T/extpki/inter-ca.pem"
+  check "... the stored chain verifies against the external root" bash -c \
+    "\"\$@\" cert show ext-key > '$T/ext-chain.pem' && openssl verify -CAfile '$T/extpki/root-ca.pem' -untrusted '$T/extpki/inter-ca.pem' '$T/ext-chain.pem'" _ "${L[@]}"
+else
+  fail "validators missing at $V (run scripts/install-deps)"
+fi
 echo "garbage" >"$T/garbage.pem"
 expect_exit 50 "importing garbage is refused" "${L[@]}" cert import alice-key "$T/garbage.pem"
 
