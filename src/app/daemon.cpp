@@ -4,6 +4,7 @@
 
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
+#include "sigil/bootstrap/runtime.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
@@ -70,7 +71,6 @@ struct Daemon::Impl {
   std::unique_ptr<http::Server> server;
 
   explicit Impl(config::Config c) : config(std::move(c)) {
-    if (!config.hsm.softhsm_conf.empty()) ::setenv("SOFTHSM2_CONF", config.hsm.softhsm_conf.c_str(), 1);
     files::ensure_dir(config.server.spool_dir, 0700);
 
     store::StoreOptions so;
@@ -78,15 +78,7 @@ struct Daemon::Impl {
     store = store::open_store(config.store, clock, so);
     log::info("store: {} ready", store->database().backend());
 
-    hsm::TokenOptions to;
-    to.module = config.hsm.module;
-    to.label = config.hsm.token_label;
-    to.serial = config.hsm.token_serial;
-    to.user_pin = config.hsm.user_pin.resolve();
-    to.pool_size = config.hsm.pool_size;
-    to.cache_session_keys = config.hsm.cache_session_keys;
-    to.session_key_recheck = config.hsm.session_key_recheck;
-    token = hsm::Token::open(std::move(to));
+    token = bootstrap::open_token(config.hsm);
     log::info("token '{}' (serial {}) open, {} key(s)", token->label(), token->serial(), token->list_keys().size());
 
     admin = std::make_unique<admin::AdminService>(*store, *token, clock);

@@ -7,6 +7,7 @@
 
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
+#include "sigil/bootstrap/runtime.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/config/config.hpp"
@@ -52,15 +53,8 @@ ApiResult finish(int status, const std::string& text) {
 class LocalClient final : public AdminClient {
  public:
   explicit LocalClient(const GlobalOptions& g) : config_(config::load(g.config)) {
-    if (!config_.hsm.softhsm_conf.empty()) ::setenv("SOFTHSM2_CONF", config_.hsm.softhsm_conf.c_str(), 1);
     store_ = store::open_store(config_.store, clock_);
-    hsm::TokenOptions to;
-    to.module = config_.hsm.module;
-    to.label = config_.hsm.token_label;
-    to.serial = config_.hsm.token_serial;
-    to.user_pin = config_.hsm.user_pin.resolve();
-    to.pool_size = 2;
-    token_ = hsm::Token::open(std::move(to));
+    token_ = bootstrap::open_token(config_.hsm, 2);
     service_ = std::make_unique<admin::AdminService>(*store_, *token_, clock_);
     api::admin::register_routes(router_, *service_, clock_, config_.pki.dir.string());
   }

@@ -6,6 +6,7 @@
 #include "cli/client.hpp"
 #include "ossl/digest.hpp"
 #include "sigil/common/error.hpp"
+#include "sigil/bootstrap/runtime.hpp"
 #include "sigil/config/config.hpp"
 #include "sigil/hsm/token.hpp"
 
@@ -72,7 +73,7 @@ void register_doctor(CLI::App& app, GlobalOptions& g, Action& action) {
         return d.exit_code;
       }
       if (!c.hsm.softhsm_conf.empty()) {
-        ::setenv("SOFTHSM2_CONF", c.hsm.softhsm_conf.c_str(), 1);
+        bootstrap::export_softhsm_conf(c.hsm);
         if (std::filesystem::exists(c.hsm.softhsm_conf)) {
           d.ok("softhsm_conf", c.hsm.softhsm_conf.string());
         } else {
@@ -95,13 +96,7 @@ void register_doctor(CLI::App& app, GlobalOptions& g, Action& action) {
       }
       std::unique_ptr<hsm::Token> token;
       try {
-        hsm::TokenOptions to;
-        to.module = c.hsm.module;
-        to.label = c.hsm.token_label;
-        to.serial = c.hsm.token_serial;
-        to.user_pin = c.hsm.user_pin.resolve();
-        to.pool_size = 1;
-        token = hsm::Token::open(std::move(to));
+        token = bootstrap::open_token(c.hsm, 1);
         d.ok("login", "token '" + token->label() + "' opened and logged in");
       } catch (const Error& e) {
         d.fail("login", e.detail(), advice_for(e), e.info().exit_code);

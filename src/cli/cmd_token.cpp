@@ -4,6 +4,7 @@
 #include "cli/client.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
+#include "sigil/bootstrap/runtime.hpp"
 #include "sigil/config/config.hpp"
 #include "sigil/hsm/token.hpp"
 
@@ -17,7 +18,7 @@ struct ModuleChoice {
 std::string resolve_module(const GlobalOptions& g, const ModuleChoice& m) {
   if (!m.module.empty()) return m.module;
   const auto c = config::load(g.config);
-  if (!c.hsm.softhsm_conf.empty()) ::setenv("SOFTHSM2_CONF", c.hsm.softhsm_conf.c_str(), 1);
+  bootstrap::export_softhsm_conf(c.hsm);
   return c.hsm.module.string();
 }
 
