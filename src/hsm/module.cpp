@@ -3,8 +3,13 @@
 #include <dlfcn.h>
 
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
+
+#include "hsm/test_hooks.hpp"
+#include "sigil/common/log.hpp"
+#include "sigil/common/secure.hpp"
 
 namespace sigil::hsm {
 namespace {
@@ -105,6 +110,7 @@ Errc errc_for(CK_RV rv) {
     case CKR_SESSION_HANDLE_INVALID:
     case CKR_SESSION_COUNT:
     case CKR_USER_NOT_LOGGED_IN:
+    case CKR_CRYPTOKI_NOT_INITIALIZED:
       return Errc::hsm_session;
     case CKR_DEVICE_ERROR:
     case CKR_DEVICE_MEMORY:
@@ -134,11 +140,44 @@ std::string rv_name(CK_RV rv) {
   return buf;
 }
 
-void throw_rv(CK_RV rv, const std::string& what) { throw Error(errc_for(rv), what + " failed: " + rv_name(rv)); }
+void throw_rv(CK_RV rv, const std::string& what) {
+  throw Pkcs11Error(errc_for(rv), what + " failed: " + rv_name(rv), rv);
+}
 
 bool is_session_failure(CK_RV rv) {
   return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_USER_NOT_LOGGED_IN ||
-         rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT;
+         rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
+}
+
+void CallGate::lock_shared() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return !writer_ && writers_waiting_ == 0; });
+  ++readers_;
+}
+
+void CallGate::unlock_shared() {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    wake = --readers_ == 0 && writers_waiting_ > 0;
+  }
+  if (wake) cv_.notify_all();
+}
+
+void CallGate::lock() {
+  std::unique_lock lock(mutex_);
+  ++writers_waiting_;
+  cv_.wait(lock, [&] { return !writer_ && readers_ == 0; });
+  --writers_waiting_;
+  writer_ = true;
+}
+
+void CallGate::unlock() {
+  {
+    std::lock_guard lock(mutex_);
+    writer_ = false;
+  }
+  cv_.notify_all();
 }
 
 std::string mechanism_name(CK_MECHANISM_TYPE m) {
@@ -190,8 +229,125 @@ Module::Module(std::filesystem::path path, void* handle, CK_FUNCTION_LIST* fn, b
     : path_(std::move(path)), handle_(handle), fn_(fn), owns_init_(owns_init) {}
 
 Module::~Module() {
-  if (owns_init_) fn_->C_Finalize(nullptr);
+  if (owns_init_) {
+    fn_->C_Finalize(nullptr);  // closes the sentinel's session with every other
+  } else if (sentinel_session_ != CK_INVALID_HANDLE && sentinel_epoch_ == epoch() && instance_alive(CK_SLOT_ID{})) {
+    fn_->C_CloseSession(sentinel_session_);
+  }
   ::dlclose(handle_);
+}
+
+void Module::reinitialize(std::uint64_t seen_epoch) {
+  std::lock_guard gate(gate_);  // exclusive: none of our calls is inside the module meanwhile
+  if (epoch_.load(std::memory_order_acquire) != seen_epoch) return;  // another thread did it
+  CK_C_INITIALIZE_ARGS args{};
+  args.flags = CKF_OS_LOCKING_OK;
+  const CK_RV rv = fn_->C_Initialize(&args);
+  if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+    log::error("PKCS#11 module '{}' was finalized and C_Initialize failed with {}; will try again on the next "
+               "request",
+               path_.string(), rv_name(rv));
+    throw_rv(rv, "C_Initialize (re-initialising " + path_.string() + ")");
+  }
+  if (rv == CKR_OK) {
+    owns_init_ = true;
+    log::warn("PKCS#11 module '{}' was finalized behind our back: re-initialised it; dropping every session and "
+              "handle",
+              path_.string());
+  } else {
+    log::warn("PKCS#11 module '{}' has a new instance (finalized and re-initialised elsewhere, or every session "
+              "closed); dropping every session and handle",
+              path_.string());
+  }
+  {
+    // The old sentinel died with its instance; its handles may name somebody else's objects now.
+    std::lock_guard lock(sentinel_mutex_);
+    sentinel_session_ = CK_INVALID_HANDLE;
+    sentinel_object_ = CK_INVALID_HANDLE;
+  }
+  reinits_.fetch_add(1, std::memory_order_relaxed);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+bool Module::instance_alive(CK_SLOT_ID slot) noexcept {
+  std::lock_guard lock(sentinel_mutex_);
+  if (sentinel_unsupported_) return true;
+  const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
+  if (sentinel_session_ == CK_INVALID_HANDLE || sentinel_epoch_ != epoch) {
+    // First call of this epoch: plant the sentinel. A public session object in a read-only public
+    // session: no login needed, invisible to key searches (CKO_DATA, CKA_TOKEN=false).
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    const CK_RV rv = fn_->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s);
+    // The slot was found under this epoch: if it vanished, so did the instance (or the token).
+    if (rv == CKR_CRYPTOKI_NOT_INITIALIZED || rv == CKR_SLOT_ID_INVALID) return false;
+    if (rv != CKR_OK) return true;  // cannot tell; try again next time
+    try {
+      const Bytes nonce = random_bytes(sizeof sentinel_value_);
+      std::memcpy(sentinel_value_, nonce.data(), sizeof sentinel_value_);
+    } catch (...) {
+      fn_->C_CloseSession(s);
+      return true;
+    }
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_BBOOL no = CK_FALSE;
+    static const char kLabel[] = "sigil instance sentinel";
+    CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof cls},
+                           {CKA_TOKEN, &no, sizeof no},
+                           {CKA_PRIVATE, &no, sizeof no},
+                           {CKA_LABEL, const_cast<char*>(kLabel), sizeof kLabel - 1},
+                           {CKA_VALUE, sentinel_value_, sizeof sentinel_value_}};
+    CK_OBJECT_HANDLE o = CK_INVALID_HANDLE;
+    const CK_RV crv = fn_->C_CreateObject(s, tmpl, 5, &o);
+    if (crv != CKR_OK) {
+      fn_->C_CloseSession(s);
+      if (crv == CKR_CRYPTOKI_NOT_INITIALIZED) return false;
+      log::warn("PKCS#11 module '{}' refused a session data object ({}): a finalize and re-initialise by somebody "
+                "else will only be noticed through failing sessions",
+                path_.string(), rv_name(crv));
+      sentinel_unsupported_ = true;
+      return true;
+    }
+    sentinel_session_ = s;
+    sentinel_object_ = o;
+    sentinel_epoch_ = epoch;
+    return true;
+  }
+  unsigned char value[sizeof sentinel_value_] = {};
+  CK_ATTRIBUTE a{CKA_VALUE, value, sizeof value};
+  const CK_RV rv = fn_->C_GetAttributeValue(sentinel_session_, sentinel_object_, &a, 1);
+  if (rv == CKR_OK) return a.ulValueLen == sizeof value && std::memcmp(value, sentinel_value_, sizeof value) == 0;
+  // A stale handle: invalid now, or naming some other object (wrong size or type, or sensitive).
+  // Anything else (device errors) says nothing about the instance.
+  return !(rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_OBJECT_HANDLE_INVALID ||
+           rv == CKR_CRYPTOKI_NOT_INITIALIZED || rv == CKR_BUFFER_TOO_SMALL || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+           rv == CKR_ATTRIBUTE_SENSITIVE);
+}
+
+void Module::finalize_for_test(bool initialize_again) {
+  std::lock_guard gate(gate_);
+  fn_->C_Finalize(nullptr);
+  if (initialize_again) {
+    CK_C_INITIALIZE_ARGS args{};
+    args.flags = CKF_OS_LOCKING_OK;
+    fn_->C_Initialize(&args);
+  } else {
+    // SoftHSM2 2.6.1 frees its singleton in C_Finalize and the next call recreates it without a
+    // lock (SoftHSM::i()): several threads' first calls after a finalize race inside SoftHSM2.
+    // Whoever finalized would make the next call; make it here, between our calls (it answers
+    // CKR_CRYPTOKI_NOT_INITIALIZED).
+    CK_INFO info{};
+    fn_->C_GetInfo(&info);
+  }
+}
+
+void finalize_module_for_test(const std::filesystem::path& path, bool initialize_again) {
+  std::shared_ptr<Module> module;
+  {
+    std::lock_guard lock(g_modules_mutex);
+    module = g_modules[path].lock();
+  }
+  if (!module) throw Error(Errc::internal, "module '" + path.string() + "' is not loaded");
+  module->finalize_for_test(initialize_again);
 }
 
 std::vector<CK_SLOT_ID> Module::slots(bool token_present) {

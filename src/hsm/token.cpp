@@ -112,12 +112,11 @@ class Pkcs11Token final : public Token {
   Pkcs11Token(std::shared_ptr<Module> module, CK_SLOT_ID slot, std::string label, std::string serial, SecretString pin,
               unsigned pool_size, bool cache_session_keys, std::chrono::milliseconds session_key_recheck)
       : module_(module),
-        slot_(slot),
         label_(std::move(label)),
         serial_(std::move(serial)),
         cache_session_keys_(cache_session_keys),
         recheck_(session_key_recheck),
-        pool_(std::move(module), slot, std::move(pin), pool_size) {}
+        pool_(std::move(module), slot, serial_, label_, std::move(pin), pool_size) {}
 
   std::string label() const override { return label_; }
   std::string serial() const override { return serial_; }
@@ -304,17 +303,23 @@ class Pkcs11Token final : public Token {
   }
 
   std::vector<MechanismInfo> mechanisms() override {
-    CK_ULONG n = 0;
-    check_rv(fn()->C_GetMechanismList(slot_, nullptr, &n), "C_GetMechanismList");
-    std::vector<CK_MECHANISM_TYPE> types(n);
-    check_rv(fn()->C_GetMechanismList(slot_, types.data(), &n), "C_GetMechanismList");
     std::vector<MechanismInfo> out;
-    for (CK_ULONG i = 0; i < n; ++i) {
-      CK_MECHANISM_INFO mi{};
-      if (fn()->C_GetMechanismInfo(slot_, types[i], &mi) != CKR_OK) continue;
-      out.push_back({mechanism_name(types[i]), mi.ulMinKeySize, mi.ulMaxKeySize, (mi.flags & CKF_SIGN) != 0,
-                     (mi.flags & CKF_GENERATE_KEY_PAIR) != 0});
-    }
+    // Through the pool (a session it does not need) for the call gate, the current slot id and the retry.
+    pool_.run("C_GetMechanismList", [&](CK_SESSION_HANDLE) {
+      out.clear();
+      const CK_SLOT_ID slot = pool_.slot();
+      CK_ULONG n = 0;
+      check_rv(fn()->C_GetMechanismList(slot, nullptr, &n), "C_GetMechanismList");
+      std::vector<CK_MECHANISM_TYPE> types(n);
+      check_rv(fn()->C_GetMechanismList(slot, types.data(), &n), "C_GetMechanismList");
+      for (CK_ULONG i = 0; i < n; ++i) {
+        CK_MECHANISM_INFO mi{};
+        if (fn()->C_GetMechanismInfo(slot, types[i], &mi) != CKR_OK) continue;
+        out.push_back({mechanism_name(types[i]), mi.ulMinKeySize, mi.ulMaxKeySize, (mi.flags & CKF_SIGN) != 0,
+                       (mi.flags & CKF_GENERATE_KEY_PAIR) != 0});
+      }
+      return CKR_OK;
+    });
     return out;
   }
 
@@ -436,14 +441,16 @@ class Pkcs11Token final : public Token {
       key = *cached;
     } else {
       if (cached) forget(label);  // stale or deleted: drop the copy with it
+      std::uint64_t found_in_epoch = 0;
       pool_.run("find key", [&](CK_SESSION_HANDLE s) {
         key.priv = find_private(s, label);
         if (key.priv != CK_INVALID_HANDLE) key.spec = describe(s, key.priv).spec;
+        found_in_epoch = pool_.epoch();
         return CKR_OK;
       });
       if (key.priv == CK_INVALID_HANDLE) throw Error(Errc::hsm_key_not_found, "no key labelled '" + label + "'", true);
       key.generation = generation;
-      if (cache_session_keys_) make_copy(label, key);
+      if (cache_session_keys_) make_copy(label, key, found_in_epoch);
     }
     key.checked = now;
     std::lock_guard lock(cache_mutex_);
@@ -466,7 +473,7 @@ class Pkcs11Token final : public Token {
   // Makes the session-object copy of key.priv in the key holder, or leaves key.copy invalid (signing
   // then uses the token object). Never weakens the key: a copy that is not private, sensitive and
   // non-extractable is destroyed at once and the key is marked copy_refused.
-  void make_copy(const std::string& label, CachedKey& key) {
+  void make_copy(const std::string& label, CachedKey& key, std::uint64_t found_in_epoch) {
     CK_ATTRIBUTE tmpl[] = {attr(CKA_TOKEN, &kFalse)};
     CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
     CK_RV copy_rv = CKR_OK;
@@ -475,6 +482,12 @@ class Pkcs11Token final : public Token {
     try {
       made_under = pool_.run_on_key_holder("C_CopyObject", [&](CK_SESSION_HANDLE h) {
         copy = CK_INVALID_HANDLE;
+        if (pool_.epoch() != found_in_epoch) {
+          // The module was re-initialised since key.priv was found: the number may name another
+          // object of the new instance now. Copy nothing; the entry is stale and is looked up again.
+          copy_rv = CKR_OBJECT_HANDLE_INVALID;
+          return CKR_OK;
+        }
         copy_rv = fn()->C_CopyObject(h, key.priv, tmpl, 1, &copy);
         if (copy_rv != CKR_OK) return is_session_failure(copy_rv) ? copy_rv : CKR_OK;
         protected_copy = copy_is_protected(fn(), h, copy);
@@ -529,7 +542,6 @@ class Pkcs11Token final : public Token {
   }
 
   std::shared_ptr<Module> module_;
-  CK_SLOT_ID slot_;
   std::string label_;
   std::string serial_;
   bool cache_session_keys_;
@@ -564,6 +576,7 @@ SlotInfo describe_slot(CK_FUNCTION_LIST* fn, CK_SLOT_ID id) {
   return out;
 }
 
+// Caller holds a Module::Call.
 std::vector<SlotInfo> slots_of(Module& module) {
   std::vector<SlotInfo> out;
   for (const auto id : module.slots(false)) out.push_back(describe_slot(module.fn(), id));
@@ -574,8 +587,13 @@ std::vector<SlotInfo> slots_of(Module& module) {
 
 std::unique_ptr<Token> Token::open(TokenOptions options) {
   auto module = Module::load(options.module);
+  std::vector<SlotInfo> slots;
+  {
+    Module::Call call(*module);
+    slots = slots_of(*module);
+  }
   std::vector<std::string> seen;
-  for (const auto& slot : slots_of(*module)) {
+  for (const auto& slot : slots) {
     if (!slot.token_present || !slot.token_initialized) continue;
     seen.push_back("'" + slot.token_label + "' (serial " + slot.token_serial + ")");
     const bool match = options.serial.empty() ? slot.token_label == options.label : slot.token_serial == options.serial;
@@ -596,8 +614,10 @@ std::unique_ptr<Token> Token::open(TokenOptions options) {
                                              (have.empty() ? " (it has no initialised token)" : "; found: " + have));
 }
 
-std::vector<SlotInfo> list_slots(const std::filesystem::path& module) {
-  return slots_of(*Module::load(module));
+std::vector<SlotInfo> list_slots(const std::filesystem::path& module_path) {
+  const auto module = Module::load(module_path);
+  Module::Call call(*module);
+  return slots_of(*module);
 }
 
 void init_token(const std::filesystem::path& module_path, const std::string& label, const SecretString& so_pin,
@@ -605,6 +625,7 @@ void init_token(const std::filesystem::path& module_path, const std::string& lab
   if (label.empty() || label.size() > 32) throw Error(Errc::invalid_argument, "token label must be 1-32 bytes", true);
   auto module = Module::load(module_path);
   auto* fn = module->fn();
+  Module::Call call(*module);
   std::optional<CK_SLOT_ID> free_slot;
   for (const auto& slot : slots_of(*module)) {
     if (slot.token_present && slot.token_initialized && slot.token_label == label) {

@@ -3,7 +3,8 @@
 // No pkcs11.h types here. A Token is opened once per process and token (composition root), logs
 // in once, and keeps a bounded pool of sessions: one session per in-flight operation. Sessions
 // that die (closed, invalid handle, logged out, device removed) are replaced and the operation is
-// retried once, transparently. Keys are generated inside the token as sensitive and
+// retried once, transparently; so is an operation that finds the module finalized behind our back
+// (it is re-initialised and the token found and logged in again). Keys are generated inside the token as sensitive and
 // non-extractable; only public keys and signatures come out.
 #pragma once
 
@@ -70,6 +71,11 @@ struct PoolStats {
   unsigned idle_sessions = 0;
   unsigned long long sessions_replaced = 0;
   unsigned long long retries = 0;
+  // Times this token's pool dropped every session and handle because the module had been
+  // re-initialised (finalized behind our back), and how often this process re-initialised the
+  // module (or adopted a new instance somebody else initialised), counting every token of it.
+  unsigned long long recoveries = 0;
+  unsigned long long module_reinitializations = 0;
 };
 
 class Token {
