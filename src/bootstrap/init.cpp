@@ -5,6 +5,7 @@
 
 #include "ossl/software_key.hpp"
 #include "ossl/x509.hpp"
+#include "sigil/admin/service.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/common/secure.hpp"
@@ -144,6 +145,27 @@ void ensure_tls(hsm::Token& token, const fs::path& dir, const Clock& clock, Step
   step.created(crt.string() + " and " + key.string() + " (TLS for localhost, issued by the demo CA)");
 }
 
+// Records the demo certificates against their token keys in the store, so `sigilctl key list`
+// and the admin API show them like any imported certificate (same checks as an import).
+void ensure_key_records(hsm::Token& token, const fs::path& pki_dir, store::Store& st, const Clock& clock,
+                        Step& step) {
+  admin::AdminService svc(st, token, clock);
+  for (const auto& p : kPki) {
+    if (const auto row = st.keys().get(p.label); row && row->certificate_pem) continue;
+    std::string chain;
+    for (const char* issuer = p.issuer; issuer != nullptr;) {
+      chain += files::read(pki_dir / issuer);
+      const Pki* parent = nullptr;
+      for (const auto& q : kPki) {
+        if (std::string_view(q.file) == issuer) parent = &q;
+      }
+      issuer = parent != nullptr ? parent->issuer : nullptr;
+    }
+    svc.import_certificate(p.label, files::read(pki_dir / p.file), chain);
+    step.created("certificate record of key '" + std::string(p.label) + "' in the store");
+  }
+}
+
 void ensure_config(const InitOptions& o, Step& step, InitReport& report) {
   const fs::path path = o.dir / "sigil.toml";
   report.config_path = path;
@@ -166,22 +188,20 @@ void ensure_config(const InitOptions& o, Step& step, InitReport& report) {
   step.created(path.string());
 }
 
-void ensure_admin(const InitOptions& o, const Clock& clock, Step& step, InitReport& report) {
-  config::StoreConfig sc;
-  sc.sqlite_path = o.dir / "sigil.db";
-  auto store = store::open_store(sc, clock);
-  if (store->users().get_by_username(o.admin_username)) {
-    step.kept("user '" + o.admin_username + "' in " + sc.sqlite_path.string());
+void ensure_admin(const InitOptions& o, store::Store& st, const Clock& clock, Step& step, InitReport& report) {
+  const fs::path db = o.dir / "sigil.db";
+  if (st.users().get_by_username(o.admin_username)) {
+    step.kept("user '" + o.admin_username + "' in " + db.string());
     return;
   }
   std::string password = random_token(15);
   store::NewUser user;
   user.username = o.admin_username;
   user.profile.display_name = "Administrator";
-  store->users().create(user, {store::Role::admin}, password);
-  store->settings().set_if_absent("initialised_at", to_rfc3339(clock.now()));
+  st.users().create(user, {store::Role::admin}, password);
+  st.settings().set_if_absent("initialised_at", to_rfc3339(clock.now()));
   report.admin_password = std::move(password);
-  step.created("user '" + o.admin_username + "' (role admin) in " + sc.sqlite_path.string());
+  step.created("user '" + o.admin_username + "' (role admin) in " + db.string());
 }
 
 }  // namespace
@@ -238,7 +258,11 @@ InitReport initialise(const InitOptions& o, const Clock& clock) {
   auto token = hsm::Token::open(std::move(to));
   ensure_pki(*token, o.dir / "pki", clock, step);
   ensure_tls(*token, o.dir, clock, step);
-  ensure_admin(o, clock, step, report);
+  config::StoreConfig sc;
+  sc.sqlite_path = o.dir / "sigil.db";
+  auto st = store::open_store(sc, clock);
+  ensure_key_records(*token, o.dir / "pki", *st, clock, step);
+  ensure_admin(o, *st, clock, step, report);
   ensure_config(o, step, report);
   return report;
 }

@@ -19,6 +19,8 @@ expect_exit() {
 
 check "doctor passes on a fresh instance" "${L[@]}" doctor
 check "token list shows the sigil token" bash -c "\"\$@\" token list | grep -q ' sigil '" _ "${L[@]}"
+check "init recorded the demo certificates against their token keys" \
+  bash -c "\"\$@\" key show demo-tsa | grep -q 'CN=Sigil Demo TSA'" _ "${L[@]}"
 check "key generate rsa-3072" "${L[@]}" key generate alice-key --type rsa-3072
 check "key generate ec-p256" "${L[@]}" key generate svc-key --type ec-p256
 check "key list --json shows non-extractable keys" \
