@@ -95,9 +95,33 @@ CREATE INDEX credentials_by_owner ON credentials(owner_user_id);
 CREATE INDEX credentials_by_key ON credentials(key_label);
 )sql";
 
+// The audit trail (src/audit): hash-chained records and signed checkpoints of the chain head.
+// `body` is the record's canonical JSON, exactly what is hashed; seq/time/prev_hash are repeated as
+// columns for queries. Rows are only ever inserted.
+constexpr std::string_view kAuditTrail = R"sql(
+CREATE TABLE audit_records (
+  seq       BIGINT NOT NULL PRIMARY KEY,   -- 1, 2, 3, ... without gaps
+  time      TEXT NOT NULL,                 -- RFC 3339
+  body      TEXT NOT NULL,                 -- canonical JSON of every field but the hash
+  prev_hash TEXT NOT NULL,                 -- hex SHA-256 of the previous record (64 zeros for seq 1)
+  hash      TEXT NOT NULL                  -- hex SHA-256(prev_hash bytes || body)
+);
+
+CREATE TABLE audit_checkpoints (
+  id        BIGINT NOT NULL PRIMARY KEY,   -- 1, 2, 3, ... in the order written
+  seq       BIGINT NOT NULL,               -- the chain head covered
+  head_hash TEXT NOT NULL,
+  time      TEXT NOT NULL,                 -- RFC 3339
+  algorithm TEXT NOT NULL,                 -- "ecdsa-sha256", "rsa-pss-sha256"
+  signature TEXT NOT NULL,                 -- base64, over SHA-256(head_hash bytes || seq as u64 BE)
+  key_label TEXT NOT NULL
+);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
     Migration{2, "keys, credentials", kKeysAndCredentials},
+    Migration{3, "audit trail", kAuditTrail},
 };
 
 }  // namespace

@@ -1,0 +1,273 @@
+// AuditLog: one writer thread, group commit, automatic and final checkpoints.
+#include "sigil/audit/audit_log.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sigil/common/encoding.hpp"
+#include "sigil/common/error.hpp"
+#include "sigil/common/log.hpp"
+
+namespace sigil::audit {
+namespace {
+
+struct Pending {
+  Event event;
+  std::promise<void> done;
+};
+
+Head load_head(store::Database& db) {
+  const auto row = db.query_one("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1");
+  if (!row) return Head{0, genesis_hash()};
+  return Head{row->get_int("seq"), row->get_text("hash")};
+}
+
+std::int64_t load_last_checkpoint_seq(store::Database& db) {
+  const auto row = db.query_one("SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_checkpoints");
+  return row ? row->get_int("seq") : 0;
+}
+
+Error unavailable(const std::string& what, const std::exception& cause) {
+  if (const auto* e = dynamic_cast<const Error*>(&cause)) {
+    return Error(Errc::audit_unavailable, what + ": " + std::string(e->info().name) + ": " + e->detail());
+  }
+  return Error(Errc::audit_unavailable, what + ": " + cause.what());
+}
+
+}  // namespace
+
+struct AuditLog::Impl {
+  store::Database& db;
+  const Clock& clock;
+  KeySigner* signer;
+  AuditOptions options;
+
+  mutable std::mutex mu;
+  std::condition_variable wake;            // writer: work arrived / stop
+  std::deque<Pending> queue;               // guarded by mu
+  std::vector<std::promise<void>> checkpoint_requests;  // guarded by mu
+  bool stopping = false;                   // guarded by mu
+  bool closed = false;                     // guarded by mu (close() finished)
+  std::exception_ptr close_error;          // the final checkpoint's failure, if any
+  Head head;                               // guarded by mu; written by the writer only
+  bool head_valid = true;                  // writer only
+  std::int64_t checkpointed_seq = 0;       // writer only
+  Clock::time_point last_checkpoint_time;  // writer only
+  AuditStats stats;                        // guarded by mu
+  std::thread writer;
+
+  Impl(store::Database& d, const Clock& c, KeySigner* s, AuditOptions o)
+      : db(d), clock(c), signer(s), options(std::move(o)) {
+    if (options.group_commit_max == 0) options.group_commit_max = 1;
+    try {
+      head = load_head(db);
+      checkpointed_seq = load_last_checkpoint_seq(db);
+    } catch (const std::exception& e) {
+      throw unavailable("audit: cannot load the chain head", e);
+    }
+    last_checkpoint_time = clock.now();
+    writer = std::thread([this] { run(); });
+  }
+
+  void run() {
+    std::unique_lock lock(mu);
+    for (;;) {
+      const auto idle = [this] { return stopping || !queue.empty() || !checkpoint_requests.empty(); };
+      if (options.checkpoint_every.count() > 0) {
+        wake.wait_for(lock, options.checkpoint_every, idle);
+      } else {
+        wake.wait(lock, idle);
+      }
+      // Give concurrent appenders a moment to join this group.
+      if (!queue.empty() && queue.size() < options.group_commit_max && options.group_commit_wait.count() > 0 &&
+          !stopping) {
+        wake.wait_for(lock, options.group_commit_wait,
+                      [this] { return stopping || queue.size() >= options.group_commit_max; });
+      }
+      std::vector<Pending> batch;
+      while (!queue.empty() && batch.size() < options.group_commit_max) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      auto requests = std::move(checkpoint_requests);
+      checkpoint_requests.clear();
+      const bool stop_now = stopping && queue.empty();
+      lock.unlock();
+
+      if (!batch.empty()) write_batch(batch);
+      // Explicit checkpoint requests, then automatic ones (count / time), then the final one.
+      if (!requests.empty()) {
+        std::exception_ptr error;
+        try {
+          write_checkpoint();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        for (auto& r : requests) error ? r.set_exception(error) : r.set_value();
+      } else if (checkpoint_due() || stop_now) {
+        try {
+          write_checkpoint();
+        } catch (const std::exception& e) {
+          log::error("audit: checkpoint failed: {}", e.what());
+          if (stop_now) close_error = std::current_exception();
+        }
+      }
+      lock.lock();
+      if (stop_now && queue.empty()) break;
+    }
+    // Anything that raced in after the decision to stop is refused, not silently dropped.
+    for (auto& p : queue) p.done.set_exception(std::make_exception_ptr(Error(Errc::audit_unavailable, "audit log closed")));
+    queue.clear();
+  }
+
+  bool checkpoint_due() const {
+    if (signer == nullptr || head.seq <= checkpointed_seq) return false;
+    if (options.checkpoint_every_records > 0 && head.seq - checkpointed_seq >= options.checkpoint_every_records) return true;
+    return options.checkpoint_every.count() > 0 && clock.now() - last_checkpoint_time >= options.checkpoint_every;
+  }
+
+  void write_batch(std::vector<Pending>& batch) {
+    try {
+      if (!head_valid) {
+        const Head reloaded = load_head(db);
+        std::lock_guard guard(mu);
+        head = reloaded;
+        head_valid = true;
+      }
+      Head next = head;
+      std::vector<Record> records;
+      records.reserve(batch.size());
+      const std::string time = to_rfc3339(clock.now());
+      for (auto& p : batch) {
+        Record r;
+        r.seq = next.seq + 1;
+        r.time = time;
+        r.event = std::move(p.event);
+        r.prev_hash = next.hash;
+        r.hash = compute_hash(r);
+        next = Head{r.seq, r.hash};
+        records.push_back(std::move(r));
+      }
+      db.transaction([&](store::Database& tx) {
+        for (const Record& r : records) {
+          tx.exec("INSERT INTO audit_records (seq, time, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
+                  {r.seq, r.time, canonical_json(r), r.prev_hash, r.hash});
+        }
+      });
+      {
+        std::lock_guard guard(mu);
+        head = next;
+        ++stats.transactions;
+        stats.records += records.size();
+      }
+      for (auto& p : batch) p.done.set_value();
+    } catch (const std::exception& e) {
+      const auto error = std::make_exception_ptr(unavailable("audit: records not written", e));
+      log::error("audit: batch of {} records not written: {}", batch.size(), e.what());
+      {
+        std::lock_guard guard(mu);
+        ++stats.failed_batches;
+        head_valid = false;  // re-read before the next batch: the failure may have been ambiguous
+      }
+      for (auto& p : batch) p.done.set_exception(error);
+    }
+  }
+
+  // Writer thread only. No-op without a signer or when the head is already covered.
+  void write_checkpoint() {
+    if (signer == nullptr || !head_valid || head.seq <= checkpointed_seq) return;
+    const Head h = head;
+    try {
+      const bool ec = signer->key_type() == KeyType::ec;
+      const Bytes signature = signer->sign_digest(ec ? SignatureScheme::ecdsa : SignatureScheme::rsa_pss,
+                                                  HashAlg::sha256, checkpoint_digest(h.hash, h.seq));
+      const std::string time = to_rfc3339(clock.now());
+      db.transaction([&](store::Database& tx) {
+        tx.exec("INSERT INTO audit_checkpoints (id, seq, head_hash, time, algorithm, signature, key_label) "
+                "SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3, $4, $5, $6 FROM audit_checkpoints",
+                {h.seq, h.hash, time, std::string(ec ? "ecdsa-sha256" : "rsa-pss-sha256"), base64_encode(signature),
+                 options.key_label});
+      });
+    } catch (const std::exception& e) {
+      throw unavailable("audit: checkpoint at " + std::to_string(h.seq) + " not written", e);
+    }
+    checkpointed_seq = h.seq;
+    last_checkpoint_time = clock.now();
+    std::lock_guard guard(mu);
+    ++stats.checkpoints;
+  }
+};
+
+AuditLog::AuditLog(store::Database& db, const Clock& clock, KeySigner* checkpoint_signer, AuditOptions options)
+    : impl_(std::make_unique<Impl>(db, clock, checkpoint_signer, std::move(options))) {}
+
+AuditLog::~AuditLog() {
+  try {
+    close();
+  } catch (const std::exception& e) {
+    log::error("audit: close failed: {}", e.what());
+  }
+}
+
+void AuditLog::append(Event event) {
+  {
+    // Refuse what could never be stored before queueing it (invalid UTF-8).
+    Record probe;
+    probe.event = event;
+    (void)canonical_json(probe);
+  }
+  std::future<void> done;
+  {
+    std::lock_guard guard(impl_->mu);
+    if (impl_->stopping) throw Error(Errc::audit_unavailable, "audit log closed");
+    impl_->queue.push_back(Pending{std::move(event), {}});
+    done = impl_->queue.back().done.get_future();
+  }
+  impl_->wake.notify_one();
+  done.get();  // rethrows audit_unavailable
+}
+
+void AuditLog::checkpoint() {
+  std::future<void> done;
+  {
+    std::lock_guard guard(impl_->mu);
+    if (impl_->stopping) throw Error(Errc::audit_unavailable, "audit log closed");
+    impl_->checkpoint_requests.emplace_back();
+    done = impl_->checkpoint_requests.back().get_future();
+  }
+  impl_->wake.notify_one();
+  done.get();
+}
+
+void AuditLog::close() {
+  {
+    std::lock_guard guard(impl_->mu);
+    if (impl_->closed) return;
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_one();
+  if (impl_->writer.joinable()) impl_->writer.join();
+  {
+    std::lock_guard guard(impl_->mu);
+    impl_->closed = true;
+  }
+  if (impl_->close_error) std::rethrow_exception(impl_->close_error);
+}
+
+Head AuditLog::head() const {
+  std::lock_guard guard(impl_->mu);
+  return impl_->head;
+}
+
+AuditStats AuditLog::stats() const {
+  std::lock_guard guard(impl_->mu);
+  return impl_->stats;
+}
+
+}  // namespace sigil::audit
