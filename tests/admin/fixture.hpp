@@ -15,27 +15,12 @@
 #include "sigil/common/files.hpp"
 #include "softhsm_env.hpp"
 #include "temp_dir.hpp"
+#include "test_util.hpp"
 
 namespace sigil::admin::test {
 
-class FakeClock final : public Clock {
- public:
-  time_point now() const override { return now_; }
-  void advance(std::chrono::seconds s) { now_ += s; }
+using ::sigil::test::FakeClock;
 
- private:
-  time_point now_ = time_point{std::chrono::seconds{1'800'000'000}};
-};
-
-#define EXPECT_SIGIL_ERROR(statement, errc)                             \
-  do {                                                                  \
-    try {                                                               \
-      statement;                                                        \
-      ADD_FAILURE() << "no exception from " #statement;                 \
-    } catch (const ::sigil::Error& e) {                                 \
-      EXPECT_EQ(e.code(), errc) << e.info().name << ": " << e.detail(); \
-    }                                                                   \
-  } while (false)
 
 class AdminTest : public ::testing::Test {
  protected:

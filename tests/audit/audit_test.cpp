@@ -14,6 +14,7 @@
 #include "sigil/store/sqlite.hpp"
 #include "softhsm_env.hpp"
 #include "temp_dir.hpp"
+#include "test_util.hpp"
 
 
 #define EXPECT_SIGIL_ERROR_AUDIT(statement)                                               \
@@ -29,14 +30,7 @@
 namespace sigil::audit {
 namespace {
 
-class FakeClock final : public Clock {
- public:
-  time_point now() const override { return now_.load(); }
-  void advance(std::chrono::seconds s) { now_ = now_.load() + s; }
-
- private:
-  std::atomic<time_point> now_{time_point{std::chrono::seconds{1'800'000'000}}};
-};
+using ::sigil::test::FakeClock;
 
 // A Database that can be told to refuse: before the transaction, or after its body ran (so the
 // inserts are rolled back, as on a failed commit).

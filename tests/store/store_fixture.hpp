@@ -10,17 +10,11 @@
 #include "sigil/common/clock.hpp"
 #include "sigil/store/store.hpp"
 #include "temp_dir.hpp"
+#include "test_util.hpp"
 
 namespace sigil::store::test {
 
-class FakeClock final : public Clock {
- public:
-  time_point now() const override { return now_; }
-  void advance(std::chrono::seconds s) { now_ += s; }
-
- private:
-  time_point now_ = time_point{std::chrono::seconds{1'800'000'000}};
-};
+using ::sigil::test::FakeClock;
 
 // Argon2id with 1 MiB and one pass keeps the suite fast; production defaults are 64 MiB, t=3.
 inline PasswordParams cheap_params() { return PasswordParams{1, 1024, 1}; }
@@ -49,15 +43,5 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-// Expects `statement` to throw sigil::Error with `code`.
-#define EXPECT_SIGIL_ERROR(statement, errc)                                  \
-  do {                                                                       \
-    try {                                                                    \
-      statement;                                                             \
-      ADD_FAILURE() << "no exception from " #statement;                      \
-    } catch (const ::sigil::Error& e) {                                      \
-      EXPECT_EQ(e.code(), errc) << e.info().name << ": " << e.detail();      \
-    }                                                                        \
-  } while (false)
 
 }  // namespace sigil::store::test
