@@ -57,9 +57,7 @@ class Step {
 SecretString ensure_pin(const fs::path& file, Step& step) {
   if (fs::exists(file)) {
     step.kept(file.string());
-    std::string text = files::read(file);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    return SecretString(std::move(text));
+    return config::SecretRef{file, {}}.resolve();
   }
   std::string pin = random_token(18);
   files::write_atomic(file, pin + "\n", 0600);

@@ -95,14 +95,12 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
   return size * n;
 }
 
-std::string env_or_file(const char* env, const std::string& file) {
-  if (!file.empty()) {
-    std::string s = files::read(file);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    return s;
-  }
+// A credential from a file (config::SecretRef rules: first line, buffers wiped) or, when no file
+// is given, from the environment; empty when neither is set.
+SecretString env_or_file(const char* env, const std::string& file) {
+  if (!file.empty()) return config::SecretRef{file, {}}.resolve();
   const char* v = std::getenv(env);
-  return v != nullptr ? v : "";
+  return SecretString(v != nullptr ? v : "");
 }
 
 class RemoteClient final : public AdminClient {
@@ -117,16 +115,15 @@ class RemoteClient final : public AdminClient {
         std::string port = std::to_string(c.server.port);
         // An ephemeral port (0) is only known from the port file sigild writes after binding.
         if (c.server.port == 0 && !c.server.port_file.empty() && std::filesystem::exists(c.server.port_file)) {
-          port = files::read(c.server.port_file);
-          while (!port.empty() && (port.back() == '\n' || port.back() == '\r')) port.pop_back();
+          port = files::read_trimmed(c.server.port_file);
         }
         url_ = std::string(c.server.tls ? "https" : "http") + "://" + host + ":" + port;
       }
       if (cacert_.empty() && !c.pki.dir.empty()) cacert_ = (c.pki.dir / "root-ca.pem").string();
     }
-    api_key_ = SecretString(env_or_file("SIGIL_API_KEY", g.api_key_file));
+    api_key_ = env_or_file("SIGIL_API_KEY", g.api_key_file);
     user_ = g.user;
-    if (!user_.empty()) password_ = SecretString(env_or_file("SIGIL_PASSWORD", g.password_file));
+    if (!user_.empty()) password_ = env_or_file("SIGIL_PASSWORD", g.password_file);
     if (api_key_.empty() && user_.empty()) {
       throw Error(Errc::unauthorized,
                   "no credentials: set SIGIL_API_KEY (or --api-key-file), or --user with SIGIL_PASSWORD "

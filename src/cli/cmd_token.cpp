@@ -3,7 +3,6 @@
 
 #include "cli/client.hpp"
 #include "sigil/common/error.hpp"
-#include "sigil/common/files.hpp"
 #include "sigil/bootstrap/runtime.hpp"
 #include "sigil/config/config.hpp"
 #include "sigil/hsm/token.hpp"
@@ -22,17 +21,9 @@ std::string resolve_module(const GlobalOptions& g, const ModuleChoice& m) {
   return c.hsm.module.string();
 }
 
+// A PIN from the given file, else from `env`; the config's secret rules (and errors) apply.
 SecretString read_pin(const std::string& file, const char* env) {
-  std::string s;
-  if (!file.empty()) {
-    s = files::read(file);
-  } else if (const char* v = std::getenv(env)) {
-    s = v;
-  } else {
-    throw Error(Errc::config_secret_missing, std::string("no PIN: give a file or set ") + env, true);
-  }
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return SecretString(std::move(s));
+  return file.empty() ? config::SecretRef{{}, env}.resolve() : config::SecretRef{file, {}}.resolve();
 }
 
 }  // namespace

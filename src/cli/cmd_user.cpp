@@ -3,6 +3,7 @@
 
 #include "cli/client.hpp"
 #include "sigil/common/error.hpp"
+#include "sigil/common/files.hpp"
 #include "sigil/common/secure.hpp"
 
 namespace sigil::cli {
@@ -15,7 +16,7 @@ const std::vector<std::string> kFields = {"id",     "username", "display_name", 
 std::string new_password(const std::string& file) {
   if (!file.empty()) {
     std::string s = read_input(file);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    files::trim_line_end(s);
     return s;
   }
   if (const char* v = std::getenv("SIGIL_NEW_PASSWORD")) return v;

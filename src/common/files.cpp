@@ -43,6 +43,16 @@ std::string read(const std::filesystem::path& path) {
   return std::move(ss).str();
 }
 
+void trim_line_end(std::string& text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+}
+
+std::string read_trimmed(const std::filesystem::path& path) {
+  std::string text = read(path);
+  trim_line_end(text);
+  return text;
+}
+
 void write_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const auto tmp = dir / ("." + path.filename().string() + ".tmp-" + hex_encode(random_bytes(6)));
