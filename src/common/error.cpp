@@ -48,6 +48,18 @@ constexpr std::array kRegistry = {
     ErrorInfo{Errc::user_locked, "user_locked", 403, "access_denied", "User locked", 62},
     ErrorInfo{Errc::bad_credentials, "bad_credentials", 401, "invalid_grant", "Invalid credentials", 63},
     ErrorInfo{Errc::audit_unavailable, "audit_unavailable", 503, "temporarily_unavailable", "Audit log unavailable; operation refused", 70},
+    ErrorInfo{Errc::audit_chain_broken, "audit_chain_broken", 500, "server_error", "Audit chain verification failed", 71},
+    ErrorInfo{Errc::invalid_document, "invalid_document", 400, "invalid_request", "Malformed or unsupported document", 80},
+    ErrorInfo{Errc::document_too_large, "document_too_large", 413, "invalid_request", "Document too large", 81},
+    ErrorInfo{Errc::document_encrypted, "document_encrypted", 400, "invalid_request", "Document is encrypted; a password is required", 82},
+    ErrorInfo{Errc::document_locked, "document_locked", 409, "invalid_request", "The document's certification forbids this change", 83},
+    ErrorInfo{Errc::invalid_signature_value, "invalid_signature_value", 400, "invalid_request", "Signature value does not match the data to be signed", 84},
+    ErrorInfo{Errc::invalid_signing_state, "invalid_signing_state", 400, "invalid_request", "Unknown, expired or corrupt signing state", 85},
+    ErrorInfo{Errc::tsa_unavailable, "tsa_unavailable", 502, "temporarily_unavailable", "Time-stamping authority unavailable", 90},
+    ErrorInfo{Errc::tsa_response_invalid, "tsa_response_invalid", 502, "server_error", "Time-stamping authority sent an invalid reply", 91},
+    ErrorInfo{Errc::revocation_unavailable, "revocation_unavailable", 502, "temporarily_unavailable", "Revocation status unavailable", 92},
+    ErrorInfo{Errc::cert_revoked, "cert_revoked", 400, "invalid_request", "Certificate revoked", 93},
+    ErrorInfo{Errc::xml_forbidden, "xml_forbidden", 400, "invalid_request", "XML with a DTD or external entities is refused", 94},
 };
 
 }  // namespace

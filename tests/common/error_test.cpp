@@ -39,3 +39,17 @@ TEST(Error, UnknownCodeFallsBackToInternal) {
 
 }  // namespace
 }  // namespace sigil
+
+#include "sigil/common/signing.hpp"
+
+TEST(SignatureLevel, ParsesEveryCommonSpelling) {
+  using sigil::SignatureLevel;
+  EXPECT_EQ(sigil::parse_level("B-B"), SignatureLevel::b_b);
+  EXPECT_EQ(sigil::parse_level("b-t"), SignatureLevel::b_t);
+  EXPECT_EQ(sigil::parse_level("PAdES_BASELINE_LT"), SignatureLevel::b_lt);
+  EXPECT_EQ(sigil::parse_level("XAdES-BASELINE-LTA"), SignatureLevel::b_lta);
+  EXPECT_EQ(sigil::parse_level("LTA"), SignatureLevel::b_lta);
+  EXPECT_EQ(sigil::level_name(SignatureLevel::b_lt), "B-LT");
+  EXPECT_THROW(sigil::parse_level("B-X"), sigil::Error);
+  EXPECT_THROW(sigil::parse_level(""), sigil::Error);
+}

@@ -63,6 +63,19 @@ enum class Errc : int {
   bad_credentials = 703,
   // 8xx audit
   audit_unavailable = 800,
+  audit_chain_broken = 801,
+  // 9xx documents, signature formats, time-stamps, revocation
+  invalid_document = 900,
+  document_too_large = 901,
+  document_encrypted = 902,
+  document_locked = 903,
+  invalid_signature_value = 904,
+  invalid_signing_state = 905,
+  tsa_unavailable = 910,
+  tsa_response_invalid = 911,
+  revocation_unavailable = 912,
+  cert_revoked = 913,
+  xml_forbidden = 920,
 };
 
 struct ErrorInfo {
