@@ -1,0 +1,24 @@
+// Shared plumbing of the DSS-style route groups (internal to sigil_api_dss).
+#pragma once
+
+#include <string>
+
+#include "dto.hpp"
+#include "sigil/api/dss.hpp"
+#include "sigil/http/router.hpp"
+#include "sigil/signing/service.hpp"
+
+namespace sigil::api::dss::detail {
+
+using Handler = http::Response (*)(signing::SigningService&, http::Request&);
+
+// Registers an authenticated route on the worker pool.
+void add(http::Router& router, signing::SigningService& svc, const char* method, const std::string& path,
+         Handler handler);
+
+// The caller as the signing service sees it (principal + client address).
+signing::Caller caller(const http::Request& req);
+
+void register_server_signing(http::Router& router, signing::SigningService& svc);
+
+}  // namespace sigil::api::dss::detail
