@@ -1,0 +1,25 @@
+// Visible signature appearances: a form XObject with text lines in Helvetica (standard-14 font,
+// WinAnsiEncoding: Latin-1 accents render, nothing is embedded) and an optional JPEG/PNG image.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pades/writer.hpp"
+#include "sigil/pades/pades.hpp"
+
+namespace sigil::pades::detail {
+
+// UTF-8 → WinAnsiEncoding bytes; characters outside the encoding become '?'.
+std::string to_winansi(std::string_view utf8);
+// Width of WinAnsi text in Helvetica, in 1/1000 em.
+double helvetica_width(std::string_view winansi);
+
+// Adds the appearance objects (font, image, form XObject) to `up`; returns the form XObject.
+pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vector<std::string>& lines);
+
+// An empty form XObject (/BBox [0 0 0 0]) for invisible signatures.
+pdf::Ref build_empty_appearance(pdf::Update& up);
+
+}  // namespace sigil::pades::detail

@@ -1,0 +1,111 @@
+#include "pades/truetype.hpp"
+
+#include <cstdint>
+
+#include "sigil/common/error.hpp"
+#include "sigil/common/files.hpp"
+
+namespace sigil::pades::detail {
+namespace {
+
+[[noreturn]] void bad(const std::string& what) {
+  throw Error(Errc::invalid_argument, "unusable TrueType font: " + what, true);
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& d) : d_(d) {}
+  std::uint32_t u8(std::size_t at) const {
+    if (at >= d_.size()) bad("truncated");
+    return static_cast<unsigned char>(d_[at]);
+  }
+  std::uint32_t u16(std::size_t at) const { return (u8(at) << 8) | u8(at + 1); }
+  std::int32_t i16(std::size_t at) const { return static_cast<std::int16_t>(u16(at)); }
+  std::uint32_t u32(std::size_t at) const { return (u16(at) << 16) | u16(at + 2); }
+
+ private:
+  const std::string& d_;
+};
+
+}  // namespace
+
+unsigned winansi_to_unicode(unsigned char c) {
+  static constexpr unsigned k80[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                       0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+                                       0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                       0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+  if (c >= 0x80 && c <= 0x9F) return k80[c - 0x80];
+  return c;
+}
+
+TrueTypeFont load_truetype(const std::filesystem::path& path) {
+  TrueTypeFont f;
+  f.data = files::read(path);
+  if (f.data.size() > (32u << 20)) bad("larger than 32 MiB");
+  const Reader r(f.data);
+  const auto version = r.u32(0);
+  if (version != 0x00010000 && version != 0x74727565) bad("not a TrueType (glyf) font");
+  const auto ntables = r.u16(4);
+  std::size_t head = 0, hhea = 0, hmtx = 0, cmap = 0, os2 = 0, post = 0;
+  for (std::uint32_t i = 0; i < ntables; ++i) {
+    const std::size_t rec = 12 + 16 * i;
+    const std::string tag = f.data.substr(rec, 4);
+    const std::size_t off = r.u32(rec + 8);
+    if (off >= f.data.size()) bad("table offset out of range");
+    if (tag == "head") head = off;
+    else if (tag == "hhea") hhea = off;
+    else if (tag == "hmtx") hmtx = off;
+    else if (tag == "cmap") cmap = off;
+    else if (tag == "OS/2") os2 = off;
+    else if (tag == "post") post = off;
+  }
+  if (head == 0 || hhea == 0 || hmtx == 0 || cmap == 0) bad("missing head/hhea/hmtx/cmap");
+  const int upem = static_cast<int>(r.u16(head + 18));
+  if (upem < 16 || upem > 16384) bad("bad unitsPerEm");
+  const auto scale = [upem](int v) { return v * 1000 / upem; };
+  for (int i = 0; i < 4; ++i) f.bbox[static_cast<std::size_t>(i)] = scale(r.i16(head + 36 + 2 * static_cast<std::size_t>(i)));
+  f.ascent = scale(r.i16(hhea + 4));
+  f.descent = scale(r.i16(hhea + 6));
+  const auto nhm = r.u16(hhea + 34);
+  if (nhm == 0) bad("no horizontal metrics");
+  f.cap_height = f.ascent;
+  if (os2 != 0 && r.u16(os2) >= 2) f.cap_height = scale(r.i16(os2 + 88));
+  if (post != 0) f.italic_angle = static_cast<double>(static_cast<std::int32_t>(r.u32(post + 4))) / 65536.0;
+
+  // cmap (3,1) format 4
+  std::size_t sub = 0;
+  const auto nsub = r.u16(cmap + 2);
+  for (std::uint32_t i = 0; i < nsub; ++i) {
+    const std::size_t rec = cmap + 4 + 8 * i;
+    if (r.u16(rec) == 3 && r.u16(rec + 2) == 1) sub = cmap + r.u32(rec + 4);
+  }
+  if (sub == 0 || r.u16(sub) != 4) bad("no Unicode BMP (3,1) format 4 cmap");
+  const std::size_t segs = r.u16(sub + 6) / 2;
+  const std::size_t ends = sub + 14, starts = ends + 2 * segs + 2, deltas = starts + 2 * segs,
+                    ranges = deltas + 2 * segs;
+  auto glyph = [&](unsigned cp) -> unsigned {
+    for (std::size_t s = 0; s < segs; ++s) {
+      if (cp > r.u16(ends + 2 * s)) continue;
+      const auto start = r.u16(starts + 2 * s);
+      if (cp < start) return 0;
+      const auto delta = r.u16(deltas + 2 * s);
+      const auto ro = r.u16(ranges + 2 * s);
+      if (ro == 0) return (cp + delta) & 0xFFFF;
+      const unsigned g = r.u16(ranges + 2 * s + ro + 2 * (cp - start));
+      return g == 0 ? 0 : (g + delta) & 0xFFFF;
+    }
+    return 0;
+  };
+  for (unsigned code = 32; code < 256; ++code) {
+    const unsigned cp = winansi_to_unicode(static_cast<unsigned char>(code));
+    const unsigned g = cp == 0 ? 0 : glyph(cp);
+    const unsigned idx = g < nhm ? g : nhm - 1u;
+    f.widths[code] = scale(static_cast<int>(r.u16(hmtx + 4 * idx)));
+  }
+  for (const char c : path.stem().string())
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') f.name.push_back(c);
+  if (f.name.empty()) f.name = "EmbeddedFont";
+  return f;
+}
+
+}  // namespace sigil::pades::detail

@@ -1,0 +1,355 @@
+// PAdES end to end: SoftHSM keys, certificates from the validator PKI, a generated corpus
+// (tests/pades/make_corpus.sh), every output checked by validate-pades --strict.
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "cms/cms_env.hpp"
+#include "sigil/common/clock.hpp"
+#include "sigil/pades/pades.hpp"
+#include "sigil/tsp/client.hpp"
+#include "test_util.hpp"
+
+namespace sigil::test {
+namespace {
+
+namespace fs = std::filesystem;
+using pades::PadesParams;
+
+const fs::path& corpus() {
+  static const fs::path dir = [] {
+    const fs::path d = CmsEnvironment::get().dir() / "corpus";
+    const char* src = std::getenv("SIGIL_SOURCE_DIR");
+    const fs::path script = fs::path(src != nullptr ? src : ".") / "tests" / "pades" / "make_corpus.sh";
+    const auto r = run_command("'" + script.string() + "' '" + d.string() + "'");
+    if (r.exit_code != 0) throw std::runtime_error("make_corpus.sh failed: " + r.output);
+    return d;
+  }();
+  return dir;
+}
+
+class PadesTest : public ::testing::Test {
+ protected:
+  static PadesParams params(const TestSigner& s, SignatureLevel level = SignatureLevel::b_b) {
+    PadesParams p;
+    p.signer = s.certs;
+    p.scheme = s.scheme;
+    p.digest_alg = s.hash;
+    p.level = level;
+    p.reason = "Approved";
+    p.location = "Zürich";
+    p.signing_time = std::chrono::system_clock::now();
+    return p;
+  }
+  static pades::Services services() {
+    auto& env = CmsEnvironment::get();
+    return pades::Services{&env.timestamper(), &env.revocation()};
+  }
+  static void sign(const fs::path& in, const fs::path& out, const PadesParams& p, const TestSigner& s) {
+    pades::sign(in, out, p, *s.key, services());
+  }
+  static CommandResult check(const fs::path& f, SignatureLevel level) {
+    return validate("validate-pades", "--strict --level " + std::string(level_name(level)) + " --trust '" +
+                                          CmsEnvironment::get().pki().trust().string() + "' '" + f.string() + "'");
+  }
+  static const TestSigner& rsa() { return CmsEnvironment::get().signer("rsa-pkcs1"); }
+  static const TestSigner& ec() { return CmsEnvironment::get().signer("ec-p256"); }
+  static std::string read(const fs::path& p) { return files::read(p); }
+
+  TempDir tmp_;
+};
+
+TEST_F(PadesTest, BaselineBOnEveryXrefFlavour) {
+  const std::vector<std::pair<std::string, const TestSigner*>> cases = {
+      {"classic.pdf", &rsa()}, {"objstm.pdf", &ec()}, {"linearized.pdf", &ec()}, {"updated.pdf", &rsa()},
+      {"hybrid.pdf", &ec()}};
+  for (const auto& [name, signer] : cases) {
+    const fs::path out = tmp_.path() / ("signed-" + name);
+    sign(corpus() / name, out, params(*signer), *signer);
+    const std::string in = read(corpus() / name), o = read(out);
+    ASSERT_GT(o.size(), in.size());
+    EXPECT_EQ(o.compare(0, in.size(), in), 0) << name << ": earlier bytes must stay identical";
+    const auto v = check(out, SignatureLevel::b_b);
+    EXPECT_EQ(v.exit_code, 0) << name << "\n" << v.output;
+    const auto sigs = pades::list_signatures(out);
+    ASSERT_EQ(sigs.size(), 1u);
+    EXPECT_EQ(sigs[0].field_name, "Signature1");
+    EXPECT_EQ(sigs[0].sub_filter, "ETSI.CAdES.detached");
+  }
+}
+
+TEST_F(PadesTest, TwoPhaseChangesOnlyTheHole) {
+  const fs::path out = tmp_.path() / "two-phase.pdf";
+  const auto p = params(ec());
+  const pades::Prepared prep = pades::prepare(corpus() / "base.pdf", out, p);
+  EXPECT_EQ(prep.digest.size(), 32u);
+  EXPECT_FALSE(prep.data_to_be_signed.empty());
+  const std::string before = read(out);
+  const Bytes sig = ec().key->sign_digest(ec().scheme, prep.digest_alg, prep.digest);
+  pades::finish(prep.state, sig);
+  const std::string after = read(out);
+  ASSERT_EQ(before.size(), after.size());
+  const auto sigs = pades::list_signatures(out);
+  ASSERT_EQ(sigs.size(), 1u);
+  const auto& br = sigs[0].byte_range;
+  ASSERT_EQ(br.size(), 4u);
+  EXPECT_EQ(br[0], 0u);
+  EXPECT_EQ(br[2] + br[3], after.size());
+  EXPECT_EQ(before.compare(0, br[1], after, 0, br[1]), 0);
+  EXPECT_EQ(before.compare(br[2], br[3], after, br[2], br[3]), 0);
+  EXPECT_NE(before, after);
+  // The state is single-use: the hole is no longer empty.
+  EXPECT_SIGIL_ERROR(pades::finish(prep.state, sig), Errc::invalid_signing_state);
+}
+
+TEST_F(PadesTest, TamperedCopyFails) {
+  const fs::path out = tmp_.path() / "signed.pdf";
+  sign(corpus() / "base.pdf", out, params(ec()), ec());
+  std::string s = read(out);
+  const auto at = s.find("Hello, PAdES");
+  ASSERT_NE(at, std::string::npos);
+  s[at] = 'J';
+  const fs::path bad = tmp_.path() / "tampered.pdf";
+  std::ofstream(bad, std::ios::binary) << s;
+  const auto v = check(bad, SignatureLevel::b_b);
+  EXPECT_EQ(v.exit_code, 1) << v.output;
+}
+
+TEST_F(PadesTest, ThreeSignersInSequenceAllValid) {
+  const fs::path a = tmp_.path() / "1.pdf", b = tmp_.path() / "2.pdf", c = tmp_.path() / "3.pdf";
+  sign(corpus() / "objstm.pdf", a, params(rsa()), rsa());
+  auto p2 = params(ec());
+  p2.field_name = "Second";
+  sign(a, b, p2, ec());
+  const auto& p384 = CmsEnvironment::get().signer("ec-p384");
+  auto p3 = params(p384);
+  p3.appearance = pades::Appearance{};
+  p3.appearance->page = 2;
+  sign(b, c, p3, p384);
+  const auto sigs = pades::list_signatures(c);
+  ASSERT_EQ(sigs.size(), 3u);
+  EXPECT_EQ(sigs[1].field_name, "Second");
+  const auto v = check(c, SignatureLevel::b_b);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_NE(v.output.find("3 signature(s)"), std::string::npos) << v.output;
+}
+
+TEST_F(PadesTest, ExistingEmptyFieldVisibleWithImage) {
+  // A small RGBA PNG written by hand (zlib via python3 in the corpus would also do).
+  const fs::path png = tmp_.path() / "logo.png";
+  const auto r = run_command(
+      "/usr/bin/python3 -c \"import zlib,struct,sys\n"
+      "w,h=8,8\n"
+      "raw=b''.join(b'\\x00'+bytes([255,0,0,128])*w for _ in range(h))\n"
+      "def ch(t,d): return struct.pack('>I',len(d))+t+d+struct.pack('>I',zlib.crc32(t+d))\n"
+      "sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n'+ch(b'IHDR',struct.pack('>IIBBBBB',w,h,8,6,0,0,0))+ch(b'IDAT',zlib.compress(raw))+ch(b'IEND',b''))\" > '" +
+      png.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path out = tmp_.path() / "field.pdf";
+  auto p = params(rsa());
+  p.field_name = "Approval";
+  p.appearance = pades::Appearance{};
+  p.appearance->image = png;
+  p.appearance->free_text = "Genehmigt – Größe ÄÖÜ €";
+  sign(corpus() / "sigfield.pdf", out, p, rsa());
+  const auto sigs = pades::list_signatures(out);
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].field_name, "Approval");
+  const auto v = check(out, SignatureLevel::b_b);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  // Signing the same field again is refused.
+  EXPECT_SIGIL_ERROR(pades::prepare(out, tmp_.path() / "again.pdf", p), Errc::invalid_argument);
+}
+
+TEST_F(PadesTest, VisibleWithEmbeddedTrueTypeFont) {
+  const fs::path ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (!fs::exists(ttf)) GTEST_SKIP() << "fonts-dejavu-core not installed";
+  const fs::path out = tmp_.path() / "font.pdf";
+  auto p = params(ec());
+  p.appearance = pades::Appearance{};
+  p.appearance->font = ttf;
+  p.appearance->x = 300;
+  p.appearance->y = 132;  // from the top: the box spans 600..660 on the 792 pt page
+  p.appearance->y_from_top = true;
+  p.appearance->free_text = "Größe – ÄÖÜ € ½";
+  sign(corpus() / "classic.pdf", out, p, ec());
+  const auto v = check(out, SignatureLevel::b_b);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  // pdffonts lists page fonts only; the appearance's font is checked in the file itself.
+  const std::string pdf = read(out);
+  EXPECT_NE(pdf.find("/Subtype /TrueType/BaseFont /DejaVuSans"), std::string::npos);
+  EXPECT_NE(pdf.find("/FontFile2 "), std::string::npos);
+  EXPECT_NE(pdf.find("/Rect [300.00 600.00 500.00 660.00]"), std::string::npos);
+}
+
+TEST_F(PadesTest, LevelsTLtLta) {
+  for (const auto level : {SignatureLevel::b_t, SignatureLevel::b_lt, SignatureLevel::b_lta}) {
+    const fs::path out = tmp_.path() / ("level-" + std::string(level_name(level)) + ".pdf");
+    sign(corpus() / "classic.pdf", out, params(ec(), level), ec());
+    const auto v = check(out, level);
+    EXPECT_EQ(v.exit_code, 0) << level_name(level) << "\n" << v.output;
+  }
+}
+
+TEST_F(PadesTest, SecondSignerOnAnLtaDocumentMergesTheDss) {
+  const fs::path a = tmp_.path() / "lta.pdf", b = tmp_.path() / "lta-lt.pdf";
+  sign(corpus() / "objstm.pdf", a, params(rsa(), SignatureLevel::b_lta), rsa());
+  sign(a, b, params(ec(), SignatureLevel::b_lt), ec());
+  const auto sigs = pades::list_signatures(b);
+  ASSERT_EQ(sigs.size(), 3u);  // Signature1, DocTimeStamp1, Signature2
+  const auto v = check(b, SignatureLevel::b_lt);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_NE(v.output.find("/VRI with 2 entries"), std::string::npos) << v.output;
+}
+
+TEST_F(PadesTest, BtWithTheProductionTspClient) {
+  SystemClock clock;
+  tsp::ClientOptions o;
+  o.endpoints.push_back(tsp::TsaEndpoint{CmsEnvironment::get().pki().tsa_url(), {}, {}});
+  o.trust_anchors_pem = files::read(CmsEnvironment::get().pki().trust());
+  tsp::Client client(std::move(o), clock);
+  const fs::path out = tmp_.path() / "bt.pdf";
+  const auto& p384 = CmsEnvironment::get().signer("ec-p384");
+  pades::sign(corpus() / "linearized.pdf", out, params(p384, SignatureLevel::b_t), *p384.key, {&client, nullptr});
+  const auto v = check(out, SignatureLevel::b_t);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
+TEST_F(PadesTest, ExtendBtToLt) {
+  const fs::path out = tmp_.path() / "bt.pdf", ext = tmp_.path() / "lt.pdf";
+  const auto& pss = CmsEnvironment::get().signer("rsa-pss");
+  sign(corpus() / "updated.pdf", out, params(pss, SignatureLevel::b_t), pss);
+  pades::extend(out, ext, SignatureLevel::b_lt, services());
+  EXPECT_EQ(pades::list_signatures(ext).size(), 1u);  // no document time-stamp needed for B-LT
+  const auto v = check(ext, SignatureLevel::b_lt);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
+TEST_F(PadesTest, ExtendBToLta) {
+  const fs::path out = tmp_.path() / "b.pdf", ext = tmp_.path() / "lta.pdf";
+  sign(corpus() / "base.pdf", out, params(rsa()), rsa());
+  pades::extend(out, ext, SignatureLevel::b_lta, services());
+  const auto v = check(ext, SignatureLevel::b_lta);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
+TEST_F(PadesTest, MalformedInputsGiveTheDocumentedErrors) {
+  const auto p = params(ec());
+  const fs::path out = tmp_.path() / "x.pdf";
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "truncated.pdf", out, p), Errc::invalid_document);
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "garbage.pdf", out, p), Errc::invalid_document);
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "encrypted.pdf", out, p), Errc::document_encrypted);
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "docmdp.pdf", out, p), Errc::document_locked);
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "base.pdf", corpus() / "base.pdf", p), Errc::invalid_argument);
+  EXPECT_SIGIL_ERROR(pades::prepare(tmp_.path() / "missing.pdf", out, p), Errc::io);
+  // Every prefix of a valid file fails cleanly (no crash, no hang).
+  const std::string base = read(corpus() / "objstm.pdf");
+  for (std::size_t n = 0; n < base.size(); n += 37) {
+    const fs::path cut = tmp_.path() / "cut.pdf";
+    std::ofstream(cut, std::ios::binary) << base.substr(0, n);
+    try {
+      pades::prepare(cut, out, p);
+      ADD_FAILURE() << "prefix " << n << " accepted";
+    } catch (const Error& e) {
+      EXPECT_TRUE(e.code() == Errc::invalid_document || e.code() == Errc::unsupported) << e.detail();
+    }
+  }
+}
+
+TEST_F(PadesTest, MutatedInputsNeverCrash) {
+  // Deterministic byte mutations of every xref flavour: prepare() either succeeds or throws
+  // sigil::Error (under ASan/UBSan this is the poor man's fuzzer for the reader).
+  const auto p = params(ec());
+  const fs::path cut = tmp_.path() / "mut.pdf", out = tmp_.path() / "mut-out.pdf";
+  std::uint32_t seed = 12345;
+  auto rnd = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 8) & 0xffffff; };
+  int ok = 0, refused = 0;
+  for (const char* name : {"objstm.pdf", "sigfield.pdf", "linearized.pdf", "updated.pdf", "hybrid.pdf"}) {
+    const std::string base = read(corpus() / name);
+    for (int i = 0; i < 60; ++i) {
+      std::string m = base;
+      for (int k = 0; k < 1 + i % 4; ++k) m[rnd() % m.size()] = static_cast<char>(rnd() & 0xff);
+      std::ofstream(cut, std::ios::binary | std::ios::trunc) << m;
+      try {
+        pades::prepare(cut, out, p);
+        ++ok;
+      } catch (const Error&) {
+        ++refused;
+      }
+    }
+  }
+  EXPECT_EQ(ok + refused, 300);
+}
+
+TEST_F(PadesTest, BadStateAndSignatureValue) {
+  const fs::path out = tmp_.path() / "s.pdf";
+  const auto prep = pades::prepare(corpus() / "base.pdf", out, params(ec()));
+  Bytes corrupt = prep.state;
+  corrupt.resize(corrupt.size() / 2);
+  EXPECT_SIGIL_ERROR(pades::finish(corrupt, Bytes(64, 1)), Errc::invalid_signing_state);
+  EXPECT_SIGIL_ERROR(pades::finish(Bytes{1, 2, 3}, Bytes(64, 1)), Errc::invalid_signing_state);
+  const Bytes wrong = ec().key->sign_digest(ec().scheme, HashAlg::sha256, Bytes(32, 7));
+  EXPECT_SIGIL_ERROR(pades::finish(prep.state, wrong), Errc::invalid_signature_value);
+  // B-T without a time-stamp source is refused before anything is written.
+  const auto prep_t = pades::prepare(corpus() / "base.pdf", tmp_.path() / "t.pdf", params(ec(), SignatureLevel::b_t));
+  EXPECT_SIGIL_ERROR(pades::finish(prep_t.state, wrong), Errc::invalid_argument);
+}
+
+TEST_F(PadesTest, TooSmallContentsIsReported) {
+  auto p = params(rsa());
+  p.contents_size = 1024;
+  EXPECT_SIGIL_ERROR(sign(corpus() / "base.pdf", tmp_.path() / "small.pdf", p, rsa()), Errc::invalid_argument);
+}
+
+// Memory does not grow with the file: a PDF with one huge (sparse) content stream is signed and
+// the peak RSS compared. Off by default (disk and time); SIGIL_PADES_LARGE_MB=1024 for 1 GiB.
+TEST_F(PadesTest, LargeFileMemoryIsBounded) {
+  const char* mb_env = std::getenv("SIGIL_PADES_LARGE_MB");
+  if (mb_env == nullptr) GTEST_SKIP() << "set SIGIL_PADES_LARGE_MB to run";
+  const std::uint64_t big = std::stoull(mb_env) << 20;
+  const fs::path in = tmp_.path() / "large.pdf", out = tmp_.path() / "large-signed.pdf";
+  {
+    std::string head = "%PDF-1.4\n";
+    std::vector<std::uint64_t> off;
+    auto obj = [&](const std::string& body) {
+      off.push_back(head.size());
+      head += std::to_string(off.size()) + " 0 obj\n" + body + "\nendobj\n";
+    };
+    obj("<</Type /Catalog /Pages 2 0 R>>");
+    obj("<</Type /Pages /Kids [3 0 R] /Count 1>>");
+    obj("<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R>>");
+    off.push_back(head.size());
+    head += "4 0 obj\n<</Length " + std::to_string(big) + ">>\nstream\n";
+    std::ofstream f(in, std::ios::binary);
+    f << head;
+    f.seekp(static_cast<std::streamoff>(head.size() + big));  // a sparse run of zero bytes (spaces would do as well)
+    std::string tail = "\nendstream\nendobj\n";
+    const std::uint64_t xref = head.size() + big + tail.size();
+    tail += "xref\n0 5\n0000000000 65535 f \n";
+    for (const auto o : off) {
+      char line[32];
+      std::snprintf(line, sizeof line, "%010llu 00000 n \n", static_cast<unsigned long long>(o));
+      tail += line;
+    }
+    tail += "trailer\n<</Size 5 /Root 1 0 R>>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+    f << tail;
+  }
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  sign(in, out, params(ec()), ec());
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  const long grown_kb = after.ru_maxrss - before.ru_maxrss;
+  std::printf("signed %llu MiB; peak RSS %ld KiB before, %ld KiB after (+%ld KiB)\n",
+              static_cast<unsigned long long>(big >> 20), before.ru_maxrss, after.ru_maxrss, grown_kb);
+  EXPECT_LT(grown_kb, 64 * 1024);
+  const auto sigs = pades::list_signatures(out);
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].byte_range[2] + sigs[0].byte_range[3], fs::file_size(out));
+}
+
+}  // namespace
+}  // namespace sigil::test
