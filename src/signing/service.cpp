@@ -43,8 +43,9 @@ std::string algorithm_name(SignatureScheme scheme, HashAlg hash) {
   return std::string(scheme_name(scheme)) + "-" + std::string(hash_name(hash));
 }
 
-SigningService::SigningService(store::Store& store, hsm::Token& token, const Clock& clock)
-    : store_(store), token_(token), clock_(clock) {}
+SigningService::SigningService(store::Store& store, hsm::Token& token, const Clock& clock, Sources sources,
+                               std::filesystem::path spool_dir)
+    : store_(store), token_(token), clock_(clock), spool_dir_(std::move(spool_dir)), documents_(sources, spool_dir_) {}
 
 std::vector<ResolvedCredential> SigningService::service_credentials(const Caller& caller) {
   std::vector<ResolvedCredential> out;
@@ -75,6 +76,19 @@ Bytes SigningService::sign_digest(const Caller& caller, std::string_view credent
                 "credential '" + credential.id + "' does not allow " + algorithm_name(scheme, hash), true);
   }
   return key_signer(credential)->sign_digest(scheme, hash, digest, raw_ecdsa);
+}
+
+SignOutcome SigningService::sign_document(const Caller& caller, std::string_view credential_id, const Document& doc,
+                                          const DocumentRequest& req, const std::filesystem::path& out,
+                                          std::optional<SignatureScheme> scheme) {
+  const auto credential = service_credential(caller, credential_id);
+  const SignatureScheme s = scheme.value_or(credential.default_scheme());
+  if (!credential.allows(s, req.digest_alg)) {
+    throw Error(Errc::invalid_argument,
+                "credential '" + credential.id + "' does not allow " + algorithm_name(s, req.digest_alg), true);
+  }
+  auto key = key_signer(credential);
+  return documents_.sign_with_key(doc, req, credential.certs, s, *key, out);
 }
 
 std::unique_ptr<KeySigner> SigningService::key_signer(const ResolvedCredential& credential) {

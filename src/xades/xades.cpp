@@ -3,6 +3,7 @@
 
 #include <libxml/tree.h>
 
+#include <algorithm>
 #include <cstring>
 #include <initializer_list>
 
@@ -299,7 +300,18 @@ Prepared prepare(std::string_view document, const XadesParams& p) {
   }
 
   // 2. Ids, unique in the document.
-  const std::string id = fresh_id(taken_ids);
+  std::string id;
+  if (p.id_seed.empty()) {
+    id = fresh_id(taken_ids);
+  } else {
+    const std::string base = "id-" + hex_encode(ossl::digest(HashAlg::sha256, p.id_seed)).substr(0, 16);
+    id = base;
+    for (int n = 1; std::any_of(taken_ids.begin(), taken_ids.end(),
+                                [&](const std::string& t) { return t.rfind(id, 0) == 0; });
+         ++n) {
+      id = base + "-" + std::to_string(n);
+    }
+  }
   const std::string id_ref = id + "-ref0";
   const std::string id_sp = id + "-signedprops";
   const std::string id_sv = id + "-sigvalue";

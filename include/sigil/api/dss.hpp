@@ -2,7 +2,10 @@
 // (/services/rest/...), with authentication and a JSON error body added. docs/dss-api.md.
 #pragma once
 
+#include <vector>
+
 #include "sigil/http/router.hpp"
+#include "sigil/signing/profiles.hpp"
 
 namespace sigil::signing {
 class SigningService;
@@ -10,7 +13,9 @@ class SigningService;
 
 namespace sigil::api::dss {
 
-// Registers every DSS-style route on `router`. `service` must outlive the router.
-void register_routes(http::Router& router, signing::SigningService& service);
+// Registers every DSS-style route on `router`, and the one-call POST /api/v1/sign?profile=NAME
+// with the configured `profiles`. `service` must outlive the router.
+void register_routes(http::Router& router, signing::SigningService& service,
+                     std::vector<signing::Profile> profiles = {});
 
 }  // namespace sigil::api::dss

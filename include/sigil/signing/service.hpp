@@ -12,6 +12,7 @@
 #include "sigil/common/clock.hpp"
 #include "sigil/common/crypto_types.hpp"
 #include "sigil/common/signing.hpp"
+#include "sigil/signing/documents.hpp"
 
 namespace sigil::hsm {
 class Token;
@@ -48,8 +49,10 @@ std::string algorithm_name(SignatureScheme scheme, HashAlg hash);
 
 class SigningService {
  public:
-  // All references must outlive the service.
-  SigningService(store::Store& store, hsm::Token& token, const Clock& clock);
+  // All references must outlive the service. `sources` serve B-T and above; temporary files go
+  // to `spool_dir`.
+  SigningService(store::Store& store, hsm::Token& token, const Clock& clock, Sources sources = {},
+                 std::filesystem::path spool_dir = std::filesystem::temp_directory_path());
 
   // Unattended (server-signing) credentials the caller owns and may use without a second factor:
   // active, `unattended`, owned by the caller. Others are invisible (not_found, never forbidden,
@@ -63,15 +66,27 @@ class SigningService {
   Bytes sign_digest(const Caller& caller, std::string_view credential_id, SignatureScheme scheme, HashAlg hash,
                     const Bytes& digest, bool raw_ecdsa = false);
 
+  // A document signed with an unattended credential, written atomically to `out`. `scheme`
+  // defaults to the key's (RSA PKCS#1 v1.5, ECDSA); the credential must allow it with req.digest_alg.
+  SignOutcome sign_document(const Caller& caller, std::string_view credential_id, const Document& doc,
+                            const DocumentRequest& req, const std::filesystem::path& out,
+                            std::optional<SignatureScheme> scheme = std::nullopt);
+
+  // The format engines for client-held keys (DSS getDataToSign / signDocument / extendDocument).
+  DocumentSigner& documents() { return documents_; }
+
   // The KeySigner of a resolved credential (for the format engines' one-shot paths).
   std::unique_ptr<KeySigner> key_signer(const ResolvedCredential& credential);
 
   const Clock& clock() const { return clock_; }
+  const std::filesystem::path& spool_dir() const { return spool_dir_; }
 
  private:
   store::Store& store_;
   hsm::Token& token_;
   const Clock& clock_;
+  std::filesystem::path spool_dir_;
+  DocumentSigner documents_;
 };
 
 }  // namespace sigil::signing

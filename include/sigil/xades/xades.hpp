@@ -92,6 +92,10 @@ struct XadesParams {
   std::optional<Bytes> detached_digest;
 
   Limits limits;
+  // Non-empty: the signature's Ids derive from this seed instead of random bytes, so the same
+  // inputs give the same SignedInfo (the DSS getDataToSign/signDocument contract). The signing
+  // service seeds it with a digest of the document, the certificate and the parameters.
+  std::string id_seed;
   // Applies a profile (packaging, c14n, digest, policy, commitment type).
   void apply(const XadesProfile& profile);
 };

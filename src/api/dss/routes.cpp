@@ -21,8 +21,10 @@ signing::Caller caller(const http::Request& req) {
 
 }  // namespace detail
 
-void register_routes(http::Router& router, signing::SigningService& service) {
+void register_routes(http::Router& router, signing::SigningService& service, std::vector<signing::Profile> profiles) {
   detail::register_server_signing(router, service);
+  detail::register_one_document(router, service);
+  detail::register_raw_sign(router, service, std::move(profiles));
 }
 
 }  // namespace sigil::api::dss

@@ -6,6 +6,7 @@
 #include "dto.hpp"
 #include "sigil/api/dss.hpp"
 #include "sigil/http/router.hpp"
+#include "sigil/signing/profiles.hpp"
 #include "sigil/signing/service.hpp"
 
 namespace sigil::api::dss::detail {
@@ -20,5 +21,7 @@ void add(http::Router& router, signing::SigningService& svc, const char* method,
 signing::Caller caller(const http::Request& req);
 
 void register_server_signing(http::Router& router, signing::SigningService& svc);
+void register_one_document(http::Router& router, signing::SigningService& svc);
+void register_raw_sign(http::Router& router, signing::SigningService& svc, std::vector<signing::Profile> profiles);
 
 }  // namespace sigil::api::dss::detail

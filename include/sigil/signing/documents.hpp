@@ -1,0 +1,92 @@
+// Document signatures in the three AdES formats behind one interface: the two phases
+// (data_to_sign, then sign_document with the signature value), both with a key at hand, extension
+// to a higher level, and the revocation policy (fail, or sign at B-T and say so).
+// The API families map their DTOs onto DocumentRequest; the formats never see HTTP or credentials.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sigil/common/signing.hpp"
+#include "sigil/pades/pades.hpp"
+#include "sigil/xades/xades.hpp"
+
+namespace sigil::signing {
+
+enum class Format { cades, pades, xades };
+// PAdES: enveloped. CAdES: enveloping (attached) or detached. XAdES: all three.
+enum class Packaging { enveloped, enveloping, detached };
+std::string_view format_name(Format f);            // "CAdES", "PAdES", "XAdES"
+std::string_view packaging_name(Packaging p);      // "ENVELOPED", "ENVELOPING", "DETACHED"
+Packaging parse_packaging(std::string_view name);  // DSS names, case-insensitive; public error
+
+struct Document {
+  std::filesystem::path path;  // the content on disk; empty for a digest-only (hash-only) request
+  std::string name;            // shown in audit records; the XAdES detached reference name
+  std::optional<Bytes> digest; // hash-only: the content's digest under DocumentRequest::digest_alg
+};
+
+struct DocumentRequest {
+  Format format = Format::pades;
+  SignatureLevel level = SignatureLevel::b_b;
+  Packaging packaging = Packaging::enveloped;
+  HashAlg digest_alg = HashAlg::sha256;
+  std::chrono::system_clock::time_point signing_time{};  // the claimed signing time (DSS signingDate)
+  std::optional<std::string> commitment_type;  // CAdES/PAdES: an OID; XAdES: a URI
+  // Format options. The service sets signer, scheme, digest, level and time itself.
+  pades::PadesParams pades;
+  xades::XadesParams xades;
+};
+
+struct Sources {
+  Timestamper* tsa = nullptr;               // B-T and above
+  RevocationSource* revocation = nullptr;   // B-LT and above
+  bool degrade_without_revocation = false;  // true: sign at B-T when revocation data is unavailable
+};
+
+struct SignOutcome {
+  SignatureLevel level = SignatureLevel::b_b;  // the level the output reaches
+  std::vector<std::string> warnings;           // e.g. the revocation degrade
+};
+
+struct ToBeSigned {
+  HashAlg digest_alg = HashAlg::sha256;
+  Bytes data;    // what the signature covers (CMS signed attributes, XAdES C14N SignedInfo)
+  Bytes digest;  // digest_alg(data): what a hash-only signer signs
+};
+
+class DocumentSigner {
+ public:
+  // Temporary files go to `spool_dir` (same file system as the outputs, for atomic renames).
+  DocumentSigner(Sources sources, std::filesystem::path spool_dir);
+
+  // Phase 1. Deterministic: the same document, request and certificates give the same bytes, so
+  // phase 2 may run in another request (the DSS getDataToSign/signDocument contract).
+  ToBeSigned data_to_sign(const Document& doc, const DocumentRequest& req, const SignerCerts& certs,
+                          SignatureScheme scheme);
+  // Phase 2: prepares again, inserts `signature_value`, lifts to req.level and writes `out`
+  // atomically (a failure leaves no file behind).
+  SignOutcome sign_document(const Document& doc, const DocumentRequest& req, const SignerCerts& certs,
+                            SignatureScheme scheme, const Bytes& signature_value, const std::filesystem::path& out);
+  // Both phases with a key at hand.
+  SignOutcome sign_with_key(const Document& doc, const DocumentRequest& req, const SignerCerts& certs,
+                            SignatureScheme scheme, KeySigner& key, const std::filesystem::path& out);
+  // Lifts an existing signature to `level` (detached CAdES/XAdES: `detached` is the signed data).
+  SignOutcome extend(Format format, const std::filesystem::path& signed_doc, SignatureLevel level,
+                     const std::filesystem::path& out, const std::optional<std::filesystem::path>& detached = {});
+
+ private:
+  struct Pending;
+  Pending prepare(const Document& doc, const DocumentRequest& req, const SignerCerts& certs, SignatureScheme scheme);
+  SignOutcome complete(Pending& pending, const Bytes& signature_value, const std::filesystem::path& out);
+  std::filesystem::path temp_path(std::string_view suffix) const;
+
+  Sources sources_;
+  std::filesystem::path spool_dir_;
+};
+
+}  // namespace sigil::signing

@@ -1,0 +1,304 @@
+// The DSS one-document flow end to end, in-process: getDataToSign -> server-signing sign ->
+// signDocument -> extendDocument, and the one-call sign-document/{alias}, for CAdES, PAdES and
+// XAdES, with SoftHSM keys, certificates from the validators' test PKI, its real TSA and OCSP
+// responder on 127.0.0.1. Every output goes through the independent validators (--strict), and a
+// tampered copy must fail.
+#include <fstream>
+
+#include "../admin/fixture.hpp"
+#include "ossl/digest.hpp"
+#include "sigil/api/dss.hpp"
+#include "sigil/common/encoding.hpp"
+#include "sigil/http/router.hpp"
+#include "sigil/revocation/collector.hpp"
+#include "sigil/signing/service.hpp"
+#include "sigil/tsp/client.hpp"
+#include "validator_pki.hpp"
+
+namespace sigil::admin::test {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// One PKI with its TSA and OCSP responder for the whole binary.
+sigil::test::ValidatorPki& pki() {
+  static sigil::test::TempDir dir;
+  static sigil::test::ValidatorPki p(dir.path() / "pki");
+  return p;
+}
+
+std::string b64(std::string_view s) {
+  return base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+}
+
+const char* kPdf =
+    "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+    "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>\nendobj\n"
+    "4 0 obj\n<< /Length 0 >>\nstream\n\nendstream\nendobj\n";
+
+// A small valid PDF with a correct xref table.
+std::string make_pdf() {
+  std::string body = kPdf;
+  std::vector<std::size_t> offsets;
+  for (int i = 1; i <= 4; ++i) offsets.push_back(body.find(std::to_string(i) + " 0 obj"));
+  const std::size_t xref = body.size();
+  char line[32];
+  body += "xref\n0 5\n0000000000 65535 f \n";
+  for (auto o : offsets) {
+    std::snprintf(line, sizeof line, "%010zu 00000 n \n", o);
+    body += line;
+  }
+  body += "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return body;
+}
+
+class DssDocuments : public AdminTest {
+ protected:
+  DssDocuments() {
+    spool_ = dir_.path() / "spool";
+    fs::create_directories(spool_);
+    tsp::ClientOptions to;
+    to.endpoints.push_back({pki().tsa_url(), {}, {}});
+    to.trust_anchors_pem = files::read(pki().trust());
+    tsa_ = std::make_unique<tsp::Client>(std::move(to), system_clock_);
+    ocsp_ = std::make_unique<revocation::OcspClient>(revocation::OcspOptions{}, system_clock_);
+    crls_ = std::make_unique<revocation::CrlCache>(revocation::CrlOptions{}, system_clock_);
+    collector_ = std::make_unique<revocation::Collector>(*ocsp_, *crls_);
+    signing::Sources sources{tsa_.get(), collector_.get(), false};
+    signing_ = std::make_unique<signing::SigningService>(*store_, *token_, clock_, sources, spool_);
+    api::dss::register_routes(router_, *signing_);
+    user_ = make_user(unique("backoffice"), {store::Role::service});
+  }
+
+  // An unattended credential on a fresh SoftHSM key with a certificate from the validators' PKI.
+  Credential credential(const std::string& spec) {
+    const std::string label = unique("dss-doc");
+    svc_->generate_key(label, KeySpec::parse(spec));
+    auto key = token_->signer(label);
+    const Bytes leaf = pki().issue(*key, label);
+    svc_->import_certificate(label, ossl::der_to_pem(leaf),
+                             ossl::der_to_pem(pki().inter_der()) + ossl::der_to_pem(pki().root_der()));
+    NewCredential n;
+    n.owner_username = store_->users().get(user_)->username;
+    n.key_label = label;
+    n.unattended = true;
+    n.second_factor = SecondFactor::none;
+    return svc_->create_credential(n);
+  }
+
+  json call(const std::string& target, const json& body, int expect_status = 200) {
+    http::Request req;
+    req.method = "POST";
+    req.set_target(target);
+    req.body = body.dump();
+    req.body_size = req.body.size();
+    const auto res = router_.dispatch(req, [&](const http::Request&) -> std::optional<http::Principal> {
+      return http::Principal{user_, user_, {"service"}, {}};
+    });
+    EXPECT_EQ(res.status, expect_status) << res.body;
+    return res.body.empty() ? json() : json::parse(res.body);
+  }
+
+  fs::path write(const std::string& name, const std::string& content) {
+    const auto p = dir_.path() / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+  static std::string bytes_of(const json& remote_document) {
+    const Bytes b = base64_decode(remote_document["bytes"].get<std::string>());
+    return std::string(b.begin(), b.end());
+  }
+
+  // Runs `tool --strict --level L --trust ROOT args file`; expects `expected` exit code.
+  void expect_valid(const std::string& tool, const fs::path& file, const std::string& level,
+                    const std::string& extra = {}, int expected = 0) {
+    const auto r = sigil::test::validate(tool, "--strict --level " + level + " --trust '" + pki().trust().string() +
+                                                   "' " + extra + " '" + file.string() + "'");
+    EXPECT_EQ(r.exit_code, expected) << tool << " " << file << "\n" << r.output;
+  }
+
+  // Flips one byte in the middle of the file.
+  fs::path tampered(const fs::path& file, std::size_t offset_from_end = 0) {
+    std::string c = files::read(file);
+    const std::size_t at = offset_from_end ? c.size() - offset_from_end : c.size() / 2;
+    c[at] = static_cast<char>(c[at] ^ 0x01);
+    return write(file.filename().string() + ".tampered", c);
+  }
+
+  json parameters(const std::string& level, const std::string& packaging, const Credential& c) {
+    json chain = json::array();
+    for (const auto& der : ossl::pem_to_der_chain(c.certificate_pem + c.chain_pem)) chain.push_back({{"encodedCertificate", base64_encode(der)}});
+    return json{{"signatureLevel", level},
+                {"signaturePackaging", packaging},
+                {"digestAlgorithm", "SHA256"},
+                {"signingCertificate", {{"encodedCertificate", base64_encode(ossl::read_certificate(c.certificate_pem))}}},
+                {"certificateChain", chain},
+                {"blevelParams", {{"signingDate", 1795000000000LL}}}};
+  }
+
+  SystemClock system_clock_;
+  fs::path spool_;
+  std::unique_ptr<tsp::Client> tsa_;
+  std::unique_ptr<revocation::OcspClient> ocsp_;
+  std::unique_ptr<revocation::CrlCache> crls_;
+  std::unique_ptr<revocation::Collector> collector_;
+  std::unique_ptr<signing::SigningService> signing_;
+  http::Router router_;
+  std::string user_;
+};
+
+// The classic DSS flow with the key behind server-signing: getDataToSign twice gives the same
+// bytes; the signature from sign/{alias} completes the document in signDocument.
+TEST_F(DssDocuments, ClientOrchestratedCadesDetachedThenExtendedToLta) {
+  const auto c = credential("ec-p256");
+  const std::string data = "invoice 42\n";
+  const json doc = {{"bytes", b64(data)}, {"name", "invoice.txt"}};
+  const json params = parameters("CAdES_BASELINE_B", "DETACHED", c);
+  const auto tbs1 = call("/services/rest/signature/one-document/getDataToSign", {{"parameters", params}, {"toSignDocument", doc}});
+  const auto tbs2 = call("/services/rest/signature/one-document/getDataToSign", {{"parameters", params}, {"toSignDocument", doc}});
+  ASSERT_EQ(tbs1, tbs2);
+  const auto sig = call("/services/rest/server-signing/sign/" + c.id + "/SHA256", tbs1);
+  const auto signed_doc = call("/services/rest/signature/one-document/signDocument",
+                               {{"parameters", params}, {"signatureValue", sig}, {"toSignDocument", doc}});
+  EXPECT_EQ(signed_doc["name"], "invoice-signed-cades-baseline-b.p7s");
+  const auto data_file = write("invoice.txt", data);
+  const auto p7s = write("invoice.p7s", bytes_of(signed_doc));
+  expect_valid("validate-cades", p7s, "B-B", "--data '" + data_file.string() + "'");
+  expect_valid("validate-cades", p7s, "B-B", "--data '" + write("other.txt", data + "x").string() + "'", 1);
+
+  // extendDocument to B-LTA with the detached content.
+  const auto extended = call("/services/rest/signature/one-document/extendDocument",
+                             {{"toExtendDocument", {{"bytes", b64(bytes_of(signed_doc))}, {"name", "invoice.p7s"}}},
+                              {"signatureProfile", "BASELINE_LTA"},
+                              {"parameters", {{"detachedContents", json::array({doc})}}}});
+  const auto lta = write("invoice-lta.p7s", bytes_of(extended));
+  expect_valid("validate-cades", lta, "B-LTA", "--data '" + data_file.string() + "'");
+}
+
+// XAdES and PAdES through the two calls: phase 1 is deterministic for them too.
+TEST_F(DssDocuments, ClientOrchestratedXadesAndPades) {
+  const auto c = credential("ec-p256");
+  const std::string xml = "<?xml version=\"1.0\"?>\n<order xmlns=\"urn:example\"><id>7</id></order>\n";
+  struct Case {
+    std::string level, packaging, content, name, tool, file;
+  } cases[] = {{"XAdES_BASELINE_B", "ENVELOPED", xml, "order.xml", "validate-xades", "order-signed.xml"},
+               {"PAdES_BASELINE_B", "ENVELOPED", make_pdf(), "sample.pdf", "validate-pades", "sample-2call.pdf"}};
+  for (const auto& k : cases) {
+    const json doc = {{"bytes", b64(k.content)}, {"name", k.name}};
+    const json params = parameters(k.level, k.packaging, c);
+    const auto tbs1 = call("/services/rest/signature/one-document/getDataToSign", {{"parameters", params}, {"toSignDocument", doc}});
+    const auto tbs2 = call("/services/rest/signature/one-document/getDataToSign", {{"parameters", params}, {"toSignDocument", doc}});
+    ASSERT_EQ(tbs1, tbs2) << k.level;
+    const auto sig = call("/services/rest/server-signing/sign/" + c.id + "/SHA256", tbs1);
+    const auto signed_doc = call("/services/rest/signature/one-document/signDocument",
+                                 {{"parameters", params}, {"signatureValue", sig}, {"toSignDocument", doc}});
+    expect_valid(k.tool, write(k.file, bytes_of(signed_doc)), "B-B");
+  }
+}
+
+TEST_F(DssDocuments, OneCallPadesAtEveryLevel) {
+  const auto c = credential("ec-p256");
+  for (const std::string level : {"B", "T", "LT", "LTA"}) {
+    json params = parameters("PAdES_BASELINE_" + level, "ENVELOPED", c);
+    const auto r = call("/services/rest/server-signing/sign-document/" + c.id,
+                        {{"parameters", params}, {"toSignDocument", {{"bytes", b64(make_pdf())}, {"name", "sample.pdf"}}}});
+    const auto pdf = write("sample-" + level + ".pdf", bytes_of(r));
+    expect_valid("validate-pades", pdf, "B-" + level);
+    if (level == "B") expect_valid("validate-pades", tampered(pdf, 0), "B-B", {}, 1);
+  }
+}
+
+TEST_F(DssDocuments, OneCallXadesAndCadesAttached) {
+  const auto c = credential("rsa-2048");
+  const std::string xml = "<?xml version=\"1.0\"?>\n<invoice xmlns=\"urn:example\"><total>42.00</total></invoice>\n";
+  const auto x = call("/services/rest/server-signing/sign-document/" + c.id,
+                      {{"parameters", parameters("XAdES_BASELINE_T", "ENVELOPED", c)},
+                       {"toSignDocument", {{"bytes", b64(xml)}, {"name", "invoice.xml"}}}});
+  const auto signed_xml = write("invoice-signed.xml", bytes_of(x));
+  expect_valid("validate-xades", signed_xml, "B-T");
+  std::string t = files::read(signed_xml);
+  t.replace(t.find("42.00"), 5, "43.00");
+  expect_valid("validate-xades", write("invoice-tampered.xml", t), "B-B", {}, 1);
+
+  const auto cms = call("/services/rest/server-signing/sign-document/" + c.id,
+                        {{"parameters", parameters("CAdES_BASELINE_LT", "ENVELOPING", c)},
+                         {"toSignDocument", {{"bytes", b64("attached content")}, {"name", "a.txt"}}}});
+  EXPECT_EQ(cms["name"], "a-signed-cades-baseline-lt.p7m");
+  expect_valid("validate-cades", write("a.p7m", bytes_of(cms)), "B-LT");
+}
+
+TEST_F(DssDocuments, HashOnlyCadesNeverSeesTheDocument) {
+  const auto c = credential("ec-p256");
+  const std::string data = "stays on the client's premises";
+  const Bytes digest = ossl::digest(HashAlg::sha256, data);
+  const auto r = call("/services/rest/server-signing/sign-document/" + c.id,
+                      {{"parameters", parameters("CAdES_BASELINE_T", "DETACHED", c)},
+                       {"toSignDocument", {{"bytes", base64_encode(digest)}, {"digestAlgorithm", "SHA256"}, {"name", "d"}}}});
+  expect_valid("validate-cades", write("d.p7s", bytes_of(r)), "B-T", "--data '" + write("d.txt", data).string() + "'");
+}
+
+// POST /api/v1/sign?profile=NAME: the raw document in, the signed document out.
+TEST_F(DssDocuments, RawBodyWithANamedProfile) {
+  const auto c = credential("ec-p256");
+  signing::Profile profile;
+  profile.name = "invoices";
+  profile.credential_id = c.id;
+  profile.request.format = signing::Format::pades;
+  profile.request.level = SignatureLevel::b_t;
+  profile.request.pades.reason = "Invoice";
+  http::Router router;
+  api::dss::register_routes(router, *signing_, {profile});
+  auto post = [&](const std::string& target, const std::string& body) {
+    http::Request req;
+    req.method = "POST";
+    req.set_target(target);
+    req.body = body;
+    req.body_size = body.size();
+    return router.dispatch(req, [&](const http::Request&) -> std::optional<http::Principal> {
+      return http::Principal{user_, user_, {"service"}, {}};
+    });
+  };
+  const auto res = post("/api/v1/sign?profile=invoices&name=inv.pdf", make_pdf());
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.content_type, "application/pdf");
+  EXPECT_EQ(res.header("X-Sigil-Signature-Level").value_or(""), "B-T");
+  expect_valid("validate-pades", write("raw.pdf", res.body), "B-T");
+  EXPECT_EQ(post("/api/v1/sign?profile=nope", make_pdf()).status, 404);
+  EXPECT_EQ(post("/api/v1/sign", make_pdf()).status, 400);
+  EXPECT_EQ(post("/api/v1/sign?profile=invoices", "").status, 400);
+  EXPECT_EQ(post("/api/v1/sign?profile=invoices", "%PDF-1.4 truncated").status, 400);
+}
+
+TEST_F(DssDocuments, BadRequestsGetClearErrors) {
+  const auto c = credential("ec-p256");
+  auto expect = [&](const json& body, const std::string& target, int status, const std::string& needle) {
+    const auto r = call(target, body, status);
+    EXPECT_NE(r.value("error_description", "").find(needle), std::string::npos) << r.dump();
+  };
+  const std::string gdts = "/services/rest/signature/one-document/getDataToSign";
+  const json doc = {{"bytes", b64("x")}};
+  expect({{"toSignDocument", doc}}, gdts, 400, "parameters must be defined!");
+  expect({{"parameters", {{"signaturePackaging", "DETACHED"}}}, {"toSignDocument", doc}}, gdts, 400, "signatureLevel must be defined!");
+  expect({{"parameters", {{"signatureLevel", "CAdES_BES"}}}, {"toSignDocument", doc}}, gdts, 400, "Unsupported signature level");
+  expect({{"parameters", {{"signatureLevel", "CAdES_BASELINE_B"}, {"signaturePackaging", "DETACHED"}}}, {"toSignDocument", doc}},
+         gdts, 400, "signingCertificate must be defined!");
+  // Not a PDF: a clear 400, no file left in the spool.
+  expect({{"parameters", parameters("PAdES_BASELINE_B", "ENVELOPED", c)}, {"toSignDocument", {{"bytes", b64("not a pdf")}}}},
+         "/services/rest/server-signing/sign-document/" + c.id, 400, "");
+  // XML with a DTD is refused.
+  expect({{"parameters", parameters("XAdES_BASELINE_B", "ENVELOPED", c)},
+          {"toSignDocument", {{"bytes", b64("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>")}}}},
+         "/services/rest/server-signing/sign-document/" + c.id, 400, "");
+  // A signature value that is not over these bytes.
+  const json params = parameters("CAdES_BASELINE_B", "DETACHED", c);
+  expect({{"parameters", params}, {"toSignDocument", doc}, {"signatureValue", {{"algorithm", "ECDSA_SHA256"}, {"value", b64("garbage")}}}},
+         "/services/rest/signature/one-document/signDocument", 400, "");
+  std::size_t leftovers = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(spool_)) ++leftovers;
+  EXPECT_EQ(leftovers, 0U);
+}
+
+}  // namespace
+}  // namespace sigil::admin::test
