@@ -118,10 +118,132 @@ CREATE TABLE audit_checkpoints (
 );
 )sql";
 
+// Authentication (issue 7, src/otp + src/auth): OTP enrolments and delivered codes, second-factor
+// transactions and lockouts, credential PINs, SADs, OAuth clients, authorization codes and tokens.
+// Secrets are never stored in the clear: TOTP/HOTP seeds are AES-256-GCM sealed with the server's
+// auth key (base64 text), delivered codes, SADs, tokens and codes are stored as keyed/plain SHA-256.
+constexpr std::string_view kAuth = R"sql(
+CREATE TABLE otp_enrolments (
+  id          TEXT NOT NULL PRIMARY KEY,
+  user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind        TEXT NOT NULL CHECK (kind IN ('totp', 'hotp')),
+  secret      TEXT NOT NULL,               -- base64(nonce || AES-256-GCM ciphertext || tag)
+  algorithm   TEXT NOT NULL,               -- sha1 | sha256 | sha512
+  digits      INTEGER NOT NULL,
+  period      INTEGER NOT NULL,            -- TOTP step in seconds (HOTP: 0)
+  counter     BIGINT NOT NULL,             -- HOTP: next counter; TOTP: last accepted step (-1: none)
+  confirmed   INTEGER NOT NULL DEFAULT 0,
+  created_at  BIGINT NOT NULL,
+  UNIQUE (user_id, kind)
+);
+
+CREATE TABLE otp_challenges (
+  transaction_id TEXT NOT NULL PRIMARY KEY,
+  user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  provider       TEXT NOT NULL,
+  code_mac       TEXT NOT NULL,            -- hex HMAC-SHA256(auth key, transaction_id || 0 || code)
+  expires_at     BIGINT NOT NULL,
+  used           INTEGER NOT NULL DEFAULT 0,
+  created_at     BIGINT NOT NULL
+);
+CREATE INDEX otp_challenges_by_expiry ON otp_challenges(expires_at);
+
+CREATE TABLE credential_pins (
+  credential_id TEXT NOT NULL PRIMARY KEY REFERENCES credentials(id) ON DELETE CASCADE,
+  pin_hash      TEXT NOT NULL,             -- Argon2id PHC string
+  updated_at    BIGINT NOT NULL
+);
+
+CREATE TABLE auth_transactions (
+  id            TEXT NOT NULL PRIMARY KEY,
+  user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  credential_id TEXT NOT NULL,
+  failures      INTEGER NOT NULL DEFAULT 0,
+  state         TEXT NOT NULL CHECK (state IN ('open', 'done', 'void')),
+  expires_at    BIGINT NOT NULL,
+  created_at    BIGINT NOT NULL
+);
+CREATE INDEX auth_transactions_by_user ON auth_transactions(user_id, credential_id, state);
+
+CREATE TABLE auth_lockouts (
+  user_id      TEXT NOT NULL PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  failures     INTEGER NOT NULL DEFAULT 0, -- second-factor failures since the last success or lock
+  locked_until BIGINT                      -- Unix seconds
+);
+
+CREATE TABLE sads (
+  id             TEXT NOT NULL PRIMARY KEY,
+  sad_hash       TEXT NOT NULL UNIQUE,     -- hex SHA-256 of the opaque SAD value
+  transaction_id TEXT NOT NULL,
+  user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id      TEXT,
+  credential_id  TEXT NOT NULL,
+  scal           INTEGER NOT NULL,
+  hash_alg       TEXT,                     -- SCAL2: sha256 | sha384 | sha512
+  max_uses       INTEGER NOT NULL,
+  used_count     INTEGER NOT NULL DEFAULT 0,
+  expires_at     BIGINT NOT NULL,
+  revoked        INTEGER NOT NULL DEFAULT 0,
+  created_at     BIGINT NOT NULL
+);
+CREATE INDEX sads_by_expiry ON sads(expires_at);
+
+CREATE TABLE sad_hashes (
+  sad_id TEXT NOT NULL REFERENCES sads(id) ON DELETE CASCADE,
+  idx    INTEGER NOT NULL,
+  hash   TEXT NOT NULL,                    -- lowercase hex of the authorised digest
+  used   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (sad_id, idx)
+);
+
+CREATE TABLE oauth_clients (
+  client_id     TEXT NOT NULL PRIMARY KEY,
+  name          TEXT NOT NULL,
+  secret_hash   TEXT,                      -- hex SHA-256 of a 256-bit secret; NULL: public client
+  redirect_uris TEXT NOT NULL,             -- newline-separated, matched exactly
+  grant_types   TEXT NOT NULL,             -- comma list
+  scopes        TEXT NOT NULL,             -- space list the client may ask for
+  created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE oauth_codes (
+  code_hash      TEXT NOT NULL PRIMARY KEY,
+  client_id      TEXT NOT NULL REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+  user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  redirect_uri   TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  credential_id  TEXT,
+  code_challenge TEXT NOT NULL,            -- PKCE S256: base64url(SHA-256(verifier))
+  grant_id       TEXT,                     -- tokens issued for it (revoked if the code is replayed)
+  sad_id         TEXT,                     -- scope credential: the SAD the access token becomes
+  expires_at     BIGINT NOT NULL,
+  used           INTEGER NOT NULL DEFAULT 0,
+  created_at     BIGINT NOT NULL
+);
+
+CREATE TABLE auth_tokens (
+  token_hash    TEXT NOT NULL PRIMARY KEY, -- hex SHA-256 of the opaque token
+  id            TEXT NOT NULL UNIQUE,
+  kind          TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+  grant_id      TEXT NOT NULL,             -- shared by the tokens of one login / code exchange
+  user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id     TEXT,
+  scope         TEXT NOT NULL,
+  credential_id TEXT,
+  expires_at    BIGINT NOT NULL,
+  revoked_at    BIGINT,
+  used_at       BIGINT,                    -- refresh tokens: rotated (a second use revokes the grant)
+  created_at    BIGINT NOT NULL
+);
+CREATE INDEX auth_tokens_by_grant ON auth_tokens(grant_id);
+CREATE INDEX auth_tokens_by_expiry ON auth_tokens(expires_at);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
     Migration{2, "keys, credentials", kKeysAndCredentials},
     Migration{3, "audit trail", kAuditTrail},
+    Migration{5, "auth", kAuth},
 };
 
 }  // namespace

@@ -1,0 +1,256 @@
+// Access and refresh tokens, OAuth clients, and the authorization-code flow with PKCE.
+#include <gtest/gtest.h>
+
+#include "auth_fixture.hpp"
+#include "sigil/auth/authorization.hpp"
+#include "sigil/auth/oauth.hpp"
+#include "sigil/auth/tokens.hpp"
+
+namespace sigil::auth::test {
+namespace {
+
+class TokensTest : public AuthStoreTest {
+ protected:
+  TokensTest() : tokens_(db(), clock_), clients_(db(), clock_), oauth_(db(), clock_, clients_, tokens_) {}
+
+  TokenService tokens_;
+  OAuthClients clients_;
+  OAuthService oauth_;
+};
+
+TEST_F(TokensTest, AccessTokenLifecycle) {
+  const IssuedTokens t = tokens_.issue(alice_, std::nullopt, "service");
+  EXPECT_TRUE(t.access_token.view().starts_with("at_"));
+  EXPECT_EQ(t.access_token.size(), 46u);
+  EXPECT_TRUE(t.refresh_token.empty());
+  EXPECT_EQ(t.expires_in, 3600);
+  const TokenInfo info = tokens_.authenticate(t.access_token.view());
+  EXPECT_EQ(info.user_id, alice_);
+  EXPECT_EQ(info.scope, "service");
+  // Only the hash is stored.
+  EXPECT_FALSE(db().query_one("SELECT 1 FROM auth_tokens WHERE token_hash = $1", {std::string(t.access_token.view())}));
+
+  EXPECT_AUTH_FAILURE(tokens_.authenticate("at_short"), AuthFailure::token_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate("at_" + std::string(43, 'A')), AuthFailure::token_invalid);
+  clock_.advance(std::chrono::seconds{3600});
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view()), AuthFailure::token_expired);
+
+  const IssuedTokens t2 = tokens_.issue(alice_, std::nullopt, "service");
+  EXPECT_TRUE(tokens_.revoke(t2.access_token.view()));
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t2.access_token.view()), AuthFailure::token_invalid);
+  EXPECT_FALSE(tokens_.revoke("at_" + std::string(43, 'B')));
+
+  const IssuedTokens t3 = tokens_.issue(alice_, std::nullopt, "service");
+  store_->users().set_status(alice_, store::UserStatus::disabled);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t3.access_token.view()), AuthFailure::token_invalid);
+}
+
+TEST_F(TokensTest, CredentialScopeIsShortLivedWithoutRefresh) {
+  const IssuedTokens t = tokens_.issue(alice_, std::string("cl_x"), "credential", std::string("cred_1"), true);
+  EXPECT_EQ(t.expires_in, 300);
+  EXPECT_TRUE(t.refresh_token.empty());
+  const TokenInfo info = tokens_.authenticate(t.access_token.view());
+  EXPECT_EQ(info.credential_id, "cred_1");
+  EXPECT_EQ(info.client_id, "cl_x");
+  EXPECT_AUTH_FAILURE(tokens_.issue(alice_, std::nullopt, "credential"), AuthFailure::scope_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.issue(alice_, std::nullopt, "admin"), AuthFailure::scope_invalid);
+}
+
+TEST_F(TokensTest, RefreshRotatesAndReuseRevokesTheGrant) {
+  const IssuedTokens first = tokens_.issue(alice_, std::nullopt, "service", std::nullopt, true);
+  ASSERT_FALSE(first.refresh_token.empty());
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(first.refresh_token.view()), AuthFailure::token_invalid);
+  const IssuedTokens second = tokens_.refresh(first.refresh_token.view(), std::nullopt);
+  EXPECT_EQ(second.grant_id, first.grant_id);
+  EXPECT_NE(second.refresh_token.view(), first.refresh_token.view());
+  EXPECT_NO_THROW(tokens_.authenticate(second.access_token.view()));
+  // The old refresh token again: theft assumed, the whole grant goes.
+  EXPECT_AUTH_FAILURE(tokens_.refresh(first.refresh_token.view(), std::nullopt), AuthFailure::grant_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(second.access_token.view()), AuthFailure::token_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.refresh(second.refresh_token.view(), std::nullopt), AuthFailure::grant_invalid);
+}
+
+TEST_F(TokensTest, RevokingARefreshTokenRevokesItsGrantButNotTheOtherWayRound) {
+  const IssuedTokens a = tokens_.issue(alice_, std::nullopt, "service", std::nullopt, true);
+  EXPECT_TRUE(tokens_.revoke(a.access_token.view()));
+  const IssuedTokens b = tokens_.refresh(a.refresh_token.view(), std::nullopt);  // refresh still works
+  EXPECT_TRUE(tokens_.revoke(b.refresh_token.view()));
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(b.access_token.view()), AuthFailure::token_invalid);
+  const IssuedTokens other = tokens_.issue(alice_, std::nullopt, "service");
+  EXPECT_NO_THROW(tokens_.authenticate(other.access_token.view()));  // another grant
+  EXPECT_EQ(tokens_.revoke_user(alice_), 1);
+  clock_.advance(std::chrono::seconds{31 * 24 * 3600 + 86400});
+  EXPECT_GE(tokens_.purge_expired(), 4);
+}
+
+TEST(Pkce, Rfc7636AppendixB) {
+  EXPECT_EQ(pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  EXPECT_AUTH_FAILURE(pkce_s256("short"), AuthFailure::pkce_invalid);
+  EXPECT_AUTH_FAILURE(pkce_s256(std::string(43, '!')), AuthFailure::pkce_invalid);
+}
+
+class OAuthTest : public TokensTest {
+ protected:
+  OAuthTest() {
+    NewOAuthClient c;
+    c.name = "portal";
+    c.redirect_uris = {"https://portal.example.com/cb", "http://127.0.0.1:8080/cb"};
+    portal_ = clients_.add(c);
+  }
+  AuthorizationRequest request(const std::string& scope = "service") const {
+    AuthorizationRequest r;
+    r.client_id = portal_.client.client_id;
+    r.redirect_uri = "https://portal.example.com/cb";
+    r.scope = scope;
+    r.code_challenge = pkce_s256(verifier_);
+    return r;
+  }
+  std::optional<std::string_view> secret() const { return portal_.secret.view(); }
+
+  RegisteredClient portal_;
+  std::string verifier_ = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+};
+
+TEST_F(OAuthTest, ClientRegistry) {
+  EXPECT_TRUE(portal_.client.client_id.starts_with("cl_"));
+  EXPECT_TRUE(portal_.secret.view().starts_with("cs_"));
+  const auto listed = clients_.list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].redirect_uris, portal_.client.redirect_uris);
+  EXPECT_EQ(listed[0].grant_types, (std::vector<std::string>{"authorization_code", "refresh_token"}));
+  EXPECT_TRUE(listed[0].confidential);
+  EXPECT_NO_THROW(clients_.authenticate(portal_.client.client_id, secret()));
+  EXPECT_AUTH_FAILURE(clients_.authenticate(portal_.client.client_id, std::string_view("cs_wrong")), AuthFailure::client_invalid);
+  EXPECT_AUTH_FAILURE(clients_.authenticate(portal_.client.client_id, std::nullopt), AuthFailure::client_invalid);
+  EXPECT_AUTH_FAILURE(clients_.authenticate("cl_unknown", secret()), AuthFailure::client_invalid);
+
+  for (const std::string bad : {"http://portal.example.com/cb", "https://x/cb#frag", "", "javascript:alert(1)"}) {
+    NewOAuthClient c;
+    c.name = "bad";
+    c.redirect_uris = {bad};
+    EXPECT_SIGIL_ERROR(clients_.add(c), Errc::invalid_argument);
+  }
+  NewOAuthClient app;
+  app.name = "mobile";
+  app.confidential = false;
+  app.redirect_uris = {"com.example.app:/oauth"};
+  const RegisteredClient pub = clients_.add(app);
+  EXPECT_TRUE(pub.secret.empty());
+  EXPECT_NO_THROW(clients_.authenticate(pub.client.client_id, std::nullopt));
+  EXPECT_TRUE(clients_.remove(pub.client.client_id));
+  EXPECT_FALSE(clients_.remove(pub.client.client_id));
+}
+
+TEST_F(OAuthTest, ValidateChecksClientRedirectScopeAndPkce) {
+  EXPECT_NO_THROW(oauth_.validate(request()));
+  AuthorizationRequest r = request();
+  r.redirect_uri = "https://portal.example.com/cb/";  // exact match only
+  EXPECT_AUTH_FAILURE(oauth_.validate(r), AuthFailure::redirect_uri_invalid);
+  r = request();
+  r.client_id = "cl_nope";
+  EXPECT_AUTH_FAILURE(oauth_.validate(r), AuthFailure::client_invalid);
+  r = request();
+  r.code_challenge_method = "plain";
+  EXPECT_AUTH_FAILURE(oauth_.validate(r), AuthFailure::pkce_invalid);
+  r = request();
+  r.code_challenge.clear();
+  EXPECT_AUTH_FAILURE(oauth_.validate(r), AuthFailure::pkce_invalid);
+  r = request("admin");
+  EXPECT_AUTH_FAILURE(oauth_.validate(r), AuthFailure::scope_invalid);
+  r = request("credential");
+  EXPECT_AUTH_FAILURE(oauth_.validate(r), AuthFailure::scope_invalid);  // no credential
+  r = request();
+  r.response_type = "token";
+  EXPECT_AUTH_FAILURE(oauth_.validate(r), AuthFailure::unauthorized_client);
+}
+
+TEST_F(OAuthTest, CodeFlowWithPkce) {
+  const SecretString code = oauth_.issue_code(request(), alice_);
+  const auto id = portal_.client.client_id;
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(id, secret(), code.view(), "https://portal.example.com/cb", std::string(43, 'x')),
+                      AuthFailure::grant_invalid);
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(id, secret(), code.view(), "http://127.0.0.1:8080/cb", verifier_),
+                      AuthFailure::grant_invalid);
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(id, std::string_view("cs_bad"), code.view(), "https://portal.example.com/cb", verifier_),
+                      AuthFailure::client_invalid);
+  const IssuedTokens t = oauth_.exchange_code(id, secret(), code.view(), "https://portal.example.com/cb", verifier_);
+  EXPECT_FALSE(t.refresh_token.empty());
+  const TokenInfo info = tokens_.authenticate(t.access_token.view());
+  EXPECT_EQ(info.user_id, alice_);
+  EXPECT_EQ(info.client_id, id);
+
+  // A replayed code fails and takes its tokens with it.
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(id, secret(), code.view(), "https://portal.example.com/cb", verifier_),
+                      AuthFailure::grant_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view()), AuthFailure::token_invalid);
+}
+
+TEST_F(OAuthTest, CodeIsBoundToClientAndExpires) {
+  NewOAuthClient c;
+  c.name = "other";
+  c.redirect_uris = {"https://portal.example.com/cb"};
+  const RegisteredClient other = clients_.add(c);
+  const SecretString code = oauth_.issue_code(request(), alice_);
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(other.client.client_id, other.secret.view(), code.view(),
+                                           "https://portal.example.com/cb", verifier_),
+                      AuthFailure::grant_invalid);
+  const SecretString late = oauth_.issue_code(request(), alice_);
+  clock_.advance(std::chrono::seconds{61});
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(portal_.client.client_id, secret(), late.view(), "https://portal.example.com/cb", verifier_),
+                      AuthFailure::grant_invalid);
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(portal_.client.client_id, secret(), "ac_unknown", "https://portal.example.com/cb", verifier_),
+                      AuthFailure::grant_invalid);
+}
+
+TEST_F(OAuthTest, CredentialScopeTokenIsTheSad) {
+  otp::ProviderRegistry providers;
+  NoAuthEvents events;
+  AuthorizationService authz(*store_, clock_, providers, events);
+  const std::string cred = credential(alice_, "none", 2);
+  CredentialAuthRequest a;
+  a.user_id = alice_;
+  a.credential_id = cred;
+  a.num_signatures = 1;
+  a.hashes = {Bytes(32, 7)};
+  a.hash_alg = HashAlg::sha256;
+  const Sad sad = authz.authorize_credential(a);
+
+  AuthorizationRequest r = request("credential");
+  r.credential_id = cred;
+  EXPECT_AUTH_FAILURE(oauth_.issue_code(r, alice_), AuthFailure::grant_invalid);       // no SAD
+  EXPECT_AUTH_FAILURE(oauth_.issue_code(r, bob_, sad.id), AuthFailure::grant_invalid);  // someone else's
+  const SecretString code = oauth_.issue_code(r, alice_, sad.id);
+  const IssuedTokens t = oauth_.exchange_code(portal_.client.client_id, secret(), code.view(), r.redirect_uri, verifier_);
+  EXPECT_TRUE(t.refresh_token.empty());
+  EXPECT_EQ(t.credential_id, cred);
+  EXPECT_EQ(t.expires_in, 300);
+  const TokenInfo info = tokens_.authenticate(t.access_token.view());
+  EXPECT_EQ(info.scope, "credential");
+
+  const SadUse use{alice_, info.client_id, cred, {Bytes(32, 7)}, HashAlg::sha256};
+  EXPECT_AUTH_FAILURE(authz.consume_sad(sad.value.view(), use), AuthFailure::sad_unknown);  // re-keyed
+  SadUse other_client = use;
+  other_client.client_id = "cl_other";
+  EXPECT_AUTH_FAILURE(authz.consume_sad(t.access_token.view(), other_client), AuthFailure::sad_wrong_client);
+  EXPECT_EQ(authz.consume_sad(t.access_token.view(), use).remaining, 0);
+  EXPECT_AUTH_FAILURE(authz.consume_sad(t.access_token.view(), use), AuthFailure::sad_exhausted);
+}
+
+TEST_F(OAuthTest, RefreshGrant) {
+  AuthorizationRequest r = request();
+
+  const SecretString code2 = oauth_.issue_code(request(), alice_);
+  const IssuedTokens s = oauth_.exchange_code(portal_.client.client_id, secret(), code2.view(), r.redirect_uri, verifier_);
+  const IssuedTokens s2 = oauth_.refresh(portal_.client.client_id, secret(), s.refresh_token.view());
+  EXPECT_NO_THROW(tokens_.authenticate(s2.access_token.view()));
+  // Another client cannot use the portal's refresh token.
+  NewOAuthClient c;
+  c.name = "other";
+  c.redirect_uris = {"https://other.example.com/cb"};
+  const RegisteredClient other = clients_.add(c);
+  EXPECT_AUTH_FAILURE(oauth_.refresh(other.client.client_id, other.secret.view(), s2.refresh_token.view()),
+                      AuthFailure::grant_invalid);
+}
+
+}  // namespace
+}  // namespace sigil::auth::test
