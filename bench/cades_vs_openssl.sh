@@ -20,7 +20,8 @@ measure() {
   local best="" rss=""
   for _ in $(seq "$runs"); do
     local line
-    line=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    /usr/bin/time -o "$work/time.out" -f "%e %M" "$@" >/dev/null 2>&1
+    line=$(tail -n 1 "$work/time.out")
     local t=${line% *} m=${line#* }
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
   done

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "audit_bench.hpp"
 #include "hsm/module.hpp"
 #include "ossl/digest.hpp"
 #include "ossl/handles.hpp"
@@ -201,8 +202,10 @@ int main(int argc, char** argv) {
     apply(benchmark::RegisterBenchmark(("layer/" + spec).c_str(), BM_Layer, i, false));
     apply(benchmark::RegisterBenchmark(("layer_cached/" + spec).c_str(), BM_Layer, i, true));
   }
+  register_audit_benchmarks(*world.cached, fixture.dir());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  close_audit_benchmarks();
   g_world = nullptr;
   return 0;
 }

@@ -39,6 +39,8 @@ class SoftHsmFixture {
   SoftHsmFixture(const SoftHsmFixture&) = delete;
   SoftHsmFixture& operator=(const SoftHsmFixture&) = delete;
 
+  const std::filesystem::path& dir() const { return dir_; }
+
   static std::unique_ptr<hsm::Token> open(bool cache_session_keys, unsigned pool_size = 8) {
     hsm::TokenOptions o;
     o.module = kSoftHsmModule;

@@ -67,6 +67,7 @@ void check_unattended(bool unattended, const store::User& owner) {
 Credential AdminService::create_credential(const NewCredential& c) {
   const store::User owner = active_user(store_, c.owner_username);
   const KeyView key = get_key(c.key_label);
+  check_not_protected(c.key_label);
   if (!key.certificate_pem) {
     throw Error(Errc::invalid_argument,
                 "key '" + c.key_label + "' has no certificate; import or issue one before creating a credential", true);

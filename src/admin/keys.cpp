@@ -61,8 +61,19 @@ KeyView AdminService::get_key(const std::string& label) {
   return make_view(std::move(*info), store_.keys().get(label));
 }
 
+void AdminService::protect_key(std::string label, std::string reason) {
+  protected_keys_[std::move(label)] = std::move(reason);
+}
+
+void AdminService::check_not_protected(const std::string& label) const {
+  if (const auto it = protected_keys_.find(label); it != protected_keys_.end()) {
+    throw Error(Errc::invalid_argument, "key '" + label + "' is " + it->second + " and cannot be used for this", true);
+  }
+}
+
 void AdminService::delete_key(const std::string& label) {
   get_key(label);  // 404 before anything changes
+  check_not_protected(label);
   // The row goes first, in a transaction that refuses while credentials use the key: if the
   // token call then fails, we are left with an orphan token key (visible, harmless), never with a
   // credential pointing at a deleted key.

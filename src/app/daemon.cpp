@@ -1,9 +1,16 @@
 #include "app/daemon.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
+#include <map>
+
+#include "ossl/digest.hpp"
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
+#include "sigil/api/audit.hpp"
+#include "sigil/audit/events.hpp"
 #include "sigil/bootstrap/runtime.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/common/error.hpp"
@@ -17,44 +24,130 @@
 namespace sigil::app {
 namespace {
 
+// Text from a request header that goes into the audit trail: printable ASCII only (the trail is
+// UTF-8 JSON and a client controls these bytes), bounded.
+std::string printable(std::string_view s, std::size_t max = 64) {
+  std::string out;
+  for (const char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+// "sk_<prefix>_<secret>": the public prefix identifies the key without revealing it.
+std::string api_key_prefix(std::string_view key) {
+  if (key.rfind("sk_", 0) != 0 || key.size() < 11) return "malformed";
+  return printable(key.substr(3, 8));
+}
+
+std::string_view reason(store::VerifyResult r) {
+  switch (r) {
+    case store::VerifyResult::ok: return "ok";
+    case store::VerifyResult::bad_credentials: return "bad_credentials";
+    case store::VerifyResult::locked: return "locked";
+    case store::VerifyResult::disabled: return "disabled";
+    case store::VerifyResult::unknown_user: return "unknown_user";
+  }
+  return "unknown";
+}
+
 // Callers authenticate with an API key (`Authorization: Bearer sk_...`) or, for people,
 // HTTP Basic with username and password. OAuth tokens, OTP and SAD come with the auth module.
-std::optional<http::Principal> authenticate(store::Store& store, const Clock& clock, const config::AuthConfig& auth,
-                                            const http::Request& req) {
+// Every outcome is audited (never the secret): auth.success, auth.failure with the reason, and
+// auth.lockout when this failure locked the account. The record is durable before the request
+// goes on; if it cannot be written the request fails with 503 audit_unavailable.
+std::optional<http::Principal> authenticate(store::Store& store, audit::Sink& audit, const Clock& clock,
+                                            const config::AuthConfig& auth, const http::Request& req) {
+  audit::Actor actor{"", "", req.remote_address, req.request_id};
+  const auto failure = [&](std::string_view method, std::string_view why, std::map<std::string, std::string> more = {}) {
+    audit::Event e = audit::make_event(audit::type::auth_failure, actor, false);
+    e.details["method"] = std::string(method);
+    e.details["reason"] = std::string(why);
+    e.details.merge(more);
+    audit.append(std::move(e));
+    return std::optional<http::Principal>();
+  };
   const auto header = req.header("Authorization");
-  if (!header) return std::nullopt;
+  if (!header) return failure("none", "no_credentials");
   std::string_view h = *header;
   std::optional<std::string> user_id;
+  std::string method;
+  std::map<std::string, std::string> facts;  // what identifies the attempt (key prefix, username)
   if (h.rfind("Bearer ", 0) == 0) {
+    method = "api_key";
+    facts["key_prefix"] = api_key_prefix(h.substr(7));
     user_id = store.api_keys().authenticate(h.substr(7));
+    if (!user_id) return failure(method, "bad_credentials", facts);
   } else if (h.rfind("Basic ", 0) == 0) {
+    method = "password";
     Bytes raw;
     try {
       raw = base64_decode(h.substr(6));
     } catch (const Error&) {
-      return std::nullopt;
+      return failure(method, "malformed");
     }
     std::string creds(raw.begin(), raw.end());
     secure_wipe(raw.data(), raw.size());
     const auto colon = creds.find(':');
-    if (colon != std::string::npos) {
-      const std::string username = creds.substr(0, colon);
-      const auto result =
-          store.users().verify_password(username, std::string_view(creds).substr(colon + 1), clock, auth);
-      if (result == store::VerifyResult::ok) {
-        if (auto u = store.users().get_by_username(username)) user_id = u->id;
-      }
+    if (colon == std::string::npos) {
+      secure_wipe(creds.data(), creds.size());
+      return failure(method, "malformed");
     }
+    const std::string username = creds.substr(0, colon);
+    actor.name = printable(username);
+    const auto result = store.users().verify_password(username, std::string_view(creds).substr(colon + 1), clock, auth);
     secure_wipe(creds.data(), creds.size());
+    if (result != store::VerifyResult::ok) {
+      const auto user = result == store::VerifyResult::unknown_user ? std::nullopt : store.users().get_by_username(username);
+      if (user) actor.id = user->id;
+      failure(method, reason(result));
+      // A failure that finds the account locked right after it was counted is the one that locked it.
+      if (result == store::VerifyResult::bad_credentials && user && user->locked_until &&
+          *user->locked_until > to_unix(clock.now())) {
+        audit::Event e = audit::make_event(audit::type::auth_lockout, actor, true);
+        e.details["locked_until"] = to_rfc3339(Clock::time_point(std::chrono::seconds(*user->locked_until)));
+        e.details["max_failed_logins"] = std::to_string(auth.max_failed_logins);
+        audit.append(std::move(e));
+      }
+      return std::nullopt;
+    }
+    if (auto u = store.users().get_by_username(username)) user_id = u->id;
+  } else {
+    return failure("unknown", "unsupported_scheme");
   }
-  if (!user_id) return std::nullopt;
-  const auto user = store.users().get(*user_id);
-  if (!user || user->status != store::UserStatus::active) return std::nullopt;
+  const auto user = user_id ? store.users().get(*user_id) : std::nullopt;
+  if (!user || user->status != store::UserStatus::active) return failure(method, "disabled", facts);
   http::Principal p;
   p.id = user->id;
   p.name = user->username;
   for (const auto r : user->roles) p.roles.emplace_back(store::to_string(r));
+  actor.id = p.id;
+  actor.name = p.name;
+  audit::Event e = audit::make_event(audit::type::auth_success, actor, true);
+  e.details["method"] = method;
+  e.details.merge(facts);
+  audit.append(std::move(e));
   return p;
+}
+
+// config.loaded: where the configuration came from and what matters for the trail; no secrets
+// (secret references are not even named).
+audit::Event config_loaded(const config::Config& c) {
+  audit::Event e = audit::system_event(audit::type::config_loaded);
+  e.details["source"] = c.source.string();
+  try {
+    e.details["source_sha256"] = hex_encode(ossl::digest(HashAlg::sha256, files::read(c.source)));
+  } catch (const std::exception&) {
+    e.details["source_sha256"] = "unreadable";
+  }
+  e.details["listen_address"] = c.server.listen_address;
+  e.details["port"] = std::to_string(c.server.port);
+  e.details["tls"] = c.server.tls ? "true" : "false";
+  e.details["store_backend"] = c.store.backend;
+  e.details["hsm_module"] = c.hsm.module.string();
+  e.details["token_label"] = c.hsm.token_label;
+  if (!c.hsm.token_serial.empty()) e.details["token_serial"] = c.hsm.token_serial;
+  e.details["audit_key_label"] = c.audit.key_label;
+  e.details["max_failed_logins"] = std::to_string(c.auth.max_failed_logins);
+  return e;
 }
 
 }  // namespace
@@ -64,6 +157,7 @@ struct Daemon::Impl {
   SystemClock clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<hsm::Token> token;
+  bootstrap::AuditRuntime audit;  // after store and token: the log is closed before they go
   std::unique_ptr<admin::AdminService> admin;
   http::Metrics metrics;
   http::Router router;
@@ -74,33 +168,49 @@ struct Daemon::Impl {
     files::ensure_dir(config.server.spool_dir, 0700);
 
     store::StoreOptions so;
-    so.max_connections = config.server.worker_threads + 2;
+    so.max_connections = config.server.worker_threads + 3;  // + readiness, + the audit writer
     store = store::open_store(config.store, clock, so);
     log::info("store: {} ready", store->database().backend());
 
     token = bootstrap::open_token(config.hsm);
     log::info("token '{}' (serial {}) open, {} key(s)", token->label(), token->serial(), token->list_keys().size());
 
+    // Fail closed from the start: no audit log, no daemon.
+    audit = bootstrap::open_audit(config.audit, store->database(), *token, clock);
+    log::info("audit log open at seq {} (checkpoint key '{}')", audit.log->head().seq, config.audit.key_label);
+    audit.log->append(config_loaded(config));
+
     admin = std::make_unique<admin::AdminService>(*store, *token, clock);
+    admin->protect_key(config.audit.key_label, "the audit log's checkpoint key");
     pool = std::make_unique<http::WorkerPool>(config.server.worker_threads, config.server.worker_queue);
     register_routes();
     http::ServerOptions opts;
     opts.access_log = config.log.access_log;
     server = std::make_unique<http::Server>(
         config.server, router, metrics, *pool,
-        [this](const http::Request& req) { return authenticate(*store, clock, config.auth, req); }, opts);
+        [this](const http::Request& req) { return authenticate(*store, *audit.log, clock, config.auth, req); }, opts);
     server->add_readiness_check("store", [this] { store->ping(); });
     server->add_readiness_check("token", [this] { token->check_ready(); });
+    server->add_readiness_check("audit", [this] { audit.log->check_available(); });
     metrics.register_gauge("sigil_hsm_sessions_open", "PKCS#11 sessions open",
                            [this] { return static_cast<double>(token->pool_stats().open_sessions); });
     metrics.register_gauge("sigil_hsm_session_retries_total", "PKCS#11 operations retried on a fresh session",
                            [this] { return static_cast<double>(token->pool_stats().retries); });
+    metrics.register_gauge("sigil_audit_records_total", "Audit records written by this process",
+                           [this] { return static_cast<double>(audit.log->stats().records); });
+    metrics.register_gauge("sigil_audit_commits_total", "Audit record batches committed (group commit)",
+                           [this] { return static_cast<double>(audit.log->stats().transactions); });
+    metrics.register_gauge("sigil_audit_failed_batches_total", "Audit record batches that could not be written",
+                           [this] { return static_cast<double>(audit.log->stats().failed_batches); });
+    metrics.register_gauge("sigil_audit_head_seq", "Sequence number of the audit chain head",
+                           [this] { return static_cast<double>(audit.log->head().seq); });
     metrics.register_gauge("sigil_worker_queue_length", "Jobs waiting for a worker thread",
                            [this] { return static_cast<double>(pool->queued()); });
   }
 
   void register_routes() {
-    api::admin::register_routes(router, *admin, clock, config.pki.dir.string());
+    api::admin::register_routes(router, *admin, clock, config.pki.dir.string(), *audit.log);
+    api::audit_api::register_routes(router, store->database(), *audit.log, audit.public_key_der);
     router.add("GET", "/api/v1/whoami", http::AuthRequirement::authenticated(), [](http::Request& req) {
       nlohmann::json roles = nlohmann::json::array();
       for (const auto& r : req.principal->roles) roles.push_back(r);
@@ -115,11 +225,29 @@ Daemon::~Daemon() = default;
 void Daemon::start() {
   impl_->server->start();
   const auto& s = impl_->config.server;
+  audit::Event e = audit::system_event(audit::type::system_startup);
+  e.details["version"] = "0.1.0";
+  e.details["listen"] = std::string(s.tls ? "https" : "http") + "://" + s.listen_address + ":" +
+                        std::to_string(impl_->server->port());
+  e.details["pid"] = std::to_string(::getpid());
+  // Before run(): no request is handled (the io_context is not running yet) until startup is recorded.
+  impl_->audit.log->append(std::move(e));
   if (!s.port_file.empty()) files::write_atomic(s.port_file, std::to_string(impl_->server->port()) + "\n", 0644);
   log::info("sigild listening on {}://{}:{}", s.tls ? "https" : "http", s.listen_address, impl_->server->port());
 }
 
-void Daemon::run() { impl_->server->run(); }
+void Daemon::run() {
+  impl_->server->run();
+  // Every request has been answered: record the shutdown, then the final checkpoint signs the head.
+  try {
+    impl_->audit.log->append(audit::system_event(audit::type::system_shutdown));
+    impl_->audit.log->close();
+    log::info("audit log closed at seq {} (final checkpoint written)", impl_->audit.log->head().seq);
+  } catch (const Error& e) {
+    log::critical("audit: shutdown not recorded or final checkpoint failed: {}", e.detail());
+    throw;
+  }
+}
 
 void Daemon::shutdown() { impl_->server->shutdown(impl_->config.server.shutdown_grace); }
 

@@ -56,7 +56,7 @@ struct AuditLog::Impl {
   bool closed = false;                     // guarded by mu (close() finished)
   std::exception_ptr close_error;          // the final checkpoint's failure, if any
   Head head;                               // guarded by mu; written by the writer only
-  bool head_valid = true;                  // writer only
+  bool failing = false;                    // guarded by mu: the last batch failed
   std::int64_t checkpointed_seq = 0;       // writer only
   Clock::time_point last_checkpoint_time;  // writer only
   AuditStats stats;                        // guarded by mu
@@ -134,37 +134,39 @@ struct AuditLog::Impl {
 
   void write_batch(std::vector<Pending>& batch) {
     try {
-      if (!head_valid) {
-        const Head reloaded = load_head(db);
-        std::lock_guard guard(mu);
-        head = reloaded;
-        head_valid = true;
-      }
-      Head next = head;
-      std::vector<Record> records;
-      records.reserve(batch.size());
       const std::string time = to_rfc3339(clock.now());
-      for (auto& p : batch) {
-        Record r;
-        r.seq = next.seq + 1;
-        r.time = time;
-        r.event = std::move(p.event);
-        r.prev_hash = next.hash;
-        r.hash = compute_hash(r);
-        next = Head{r.seq, r.hash};
-        records.push_back(std::move(r));
-      }
+      Head next;
+      bool foreign = false;
+      std::size_t written = 0;
       db.transaction([&](store::Database& tx) {
-        for (const Record& r : records) {
+        // The head as the database has it, under the write lock: after a failed (possibly
+        // ambiguous) batch, or when another process appended, the chain continues from there.
+        next = load_head(tx);
+        {
+          std::lock_guard guard(mu);
+          foreign = next.seq != head.seq || next.hash != head.hash;
+        }
+        written = 0;
+        for (const auto& p : batch) {
+          Record r;
+          r.seq = next.seq + 1;
+          r.time = time;
+          r.event = p.event;
+          r.prev_hash = next.hash;
+          r.hash = compute_hash(r);
           tx.exec("INSERT INTO audit_records (seq, time, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
                   {r.seq, r.time, canonical_json(r), r.prev_hash, r.hash});
+          next = Head{r.seq, r.hash};
+          ++written;
         }
       });
       {
         std::lock_guard guard(mu);
         head = next;
+        failing = false;
         ++stats.transactions;
-        stats.records += records.size();
+        stats.records += written;
+        if (foreign) ++stats.foreign_heads;
       }
       for (auto& p : batch) p.done.set_value();
     } catch (const std::exception& e) {
@@ -173,7 +175,7 @@ struct AuditLog::Impl {
       {
         std::lock_guard guard(mu);
         ++stats.failed_batches;
-        head_valid = false;  // re-read before the next batch: the failure may have been ambiguous
+        failing = true;
       }
       for (auto& p : batch) p.done.set_exception(error);
     }
@@ -181,8 +183,12 @@ struct AuditLog::Impl {
 
   // Writer thread only. No-op without a signer or when the head is already covered.
   void write_checkpoint() {
-    if (signer == nullptr || !head_valid || head.seq <= checkpointed_seq) return;
-    const Head h = head;
+    Head h;
+    {
+      std::lock_guard guard(mu);
+      if (signer == nullptr || failing || head.seq <= checkpointed_seq) return;
+      h = head;
+    }
     try {
       const bool ec = signer->key_type() == KeyType::ec;
       const Bytes signature = signer->sign_digest(ec ? SignatureScheme::ecdsa : SignatureScheme::rsa_pss,
@@ -231,6 +237,21 @@ void AuditLog::append(Event event) {
   }
   impl_->wake.notify_one();
   done.get();  // rethrows audit_unavailable
+}
+
+void AuditLog::check_available() {
+  {
+    std::lock_guard guard(impl_->mu);
+    if (impl_->stopping) throw Error(Errc::audit_unavailable, "audit log closed");
+    if (!impl_->failing) return;
+  }
+  try {
+    impl_->db.ping();
+  } catch (const std::exception& e) {
+    throw unavailable("audit: the last write failed and the store does not answer", e);
+  }
+  std::lock_guard guard(impl_->mu);
+  impl_->failing = false;
 }
 
 void AuditLog::checkpoint() {

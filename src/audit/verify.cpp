@@ -51,6 +51,19 @@ std::string recomputed_hash(const Record& r) {
 
 }  // namespace
 
+std::string_view to_string(Problem p) noexcept {
+  switch (p) {
+    case Problem::none: return "none";
+    case Problem::record_modified: return "record_modified";
+    case Problem::record_missing: return "record_missing";
+    case Problem::record_not_chained: return "record_not_chained";
+    case Problem::checkpoint_signature: return "checkpoint_signature";
+    case Problem::checkpoint_mismatch: return "checkpoint_mismatch";
+    case Problem::truncated: return "truncated";
+  }
+  return "unknown";
+}
+
 VerifyReport verify_chain(const std::vector<Record>& records, const std::vector<Checkpoint>& checkpoints,
                           const Bytes& audit_public_key_spki) {
   VerifyReport report;

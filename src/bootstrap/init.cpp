@@ -6,6 +6,8 @@
 #include "ossl/software_key.hpp"
 #include "ossl/x509.hpp"
 #include "sigil/admin/service.hpp"
+#include "sigil/audit/audit_log.hpp"
+#include "sigil/audit/events.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/common/secure.hpp"
@@ -32,7 +34,7 @@ struct Pki {
 };
 
 // The demo PKI: a root, an issuing CA, and the TSA and OCSP responder certificates sigild serves
-// with. All keys are generated inside the token.
+// with, and the audit log's checkpoint key. All keys are generated inside the token.
 constexpr Pki kPki[] = {
     {"demo-root-ca", "root-ca.pem", "CN=Sigil Demo Root CA,O=Sigil Demo,C=EU", ossl::CertProfile::root_ca, "ec-p384",
      3650, nullptr, nullptr},
@@ -42,6 +44,10 @@ constexpr Pki kPki[] = {
      "issuing-ca.pem", "demo-issuing-ca"},
     {"demo-ocsp", "ocsp.pem", "CN=Sigil Demo OCSP Responder,O=Sigil Demo,C=EU", ossl::CertProfile::ocsp, "ec-p256",
      825, "issuing-ca.pem", "demo-issuing-ca"},
+    // The audit trail's checkpoint key (config audit.key_label): its certificate is what an
+    // auditor needs to verify an export offline (`sigilctl audit verify --file --cert pki/audit.pem`).
+    {"audit-key", "audit.pem", "CN=Sigil Demo Audit Log,O=Sigil Demo,C=EU", ossl::CertProfile::signer, "ec-p256", 1825,
+     "issuing-ca.pem", "demo-issuing-ca"},
 };
 
 class Step {
@@ -234,6 +240,22 @@ std::string set_template_key(const std::string& text, const std::string& section
   return out;
 }
 
+// The first audit record of an instance (and one per init run that changed something): what init
+// created. The final checkpoint (close) signs it, so the chain starts anchored.
+void audit_init(store::Store& st, hsm::Token& token, const Clock& clock, const InitReport& report) {
+  if (!report.changed()) return;
+  auto signer = token.signer("audit-key");
+  audit::AuditOptions o;
+  o.group_commit_wait = std::chrono::microseconds{0};
+  audit::AuditLog log(st.database(), clock, signer.get(), o);
+  audit::Event e = audit::system_event(audit::type::system_init);
+  e.principal = "sigilctl init";
+  e.details["created"] = std::to_string(report.created.size());
+  e.details["admin_created"] = report.admin_password ? "true" : "false";
+  log.append(std::move(e));
+  log.close();
+}
+
 InitReport initialise(const InitOptions& o, const Clock& clock) {
   InitReport report;
   Step step(report);
@@ -262,6 +284,7 @@ InitReport initialise(const InitOptions& o, const Clock& clock) {
   ensure_key_records(*token, o.dir / "pki", *st, clock, step);
   ensure_admin(o, *st, clock, step, report);
   ensure_config(o, step, report);
+  audit_init(*st, *token, clock, report);
   return report;
 }
 

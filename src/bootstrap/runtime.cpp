@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "sigil/common/error.hpp"
+
 namespace sigil::bootstrap {
 
 void export_softhsm_conf(const config::HsmConfig& hsm) {
@@ -19,6 +21,26 @@ std::unique_ptr<hsm::Token> open_token(const config::HsmConfig& c, std::optional
   to.cache_session_keys = c.cache_session_keys;
   to.session_key_recheck = c.session_key_recheck;
   return hsm::Token::open(std::move(to));
+}
+
+AuditRuntime open_audit(const config::AuditConfig& c, store::Database& db, hsm::Token& token, const Clock& clock) {
+  if (!token.find_key(c.key_label)) {
+    throw Error(Errc::audit_unavailable,
+                "the audit key '" + c.key_label + "' is not in token '" + token.label() +
+                    "': run `sigilctl init` (it adds the audit key to an existing instance) or set audit.key_label",
+                true);
+  }
+  AuditRuntime rt;
+  rt.signer = token.signer(c.key_label);
+  rt.public_key_der = rt.signer->public_key_der();
+  audit::AuditOptions o;
+  o.checkpoint_every_records = c.checkpoint_every_records;
+  o.checkpoint_every = c.checkpoint_interval;
+  o.group_commit_max = c.group_commit_max;
+  o.group_commit_wait = c.group_commit_wait;
+  o.key_label = c.key_label;
+  rt.log = std::make_unique<audit::AuditLog>(db, clock, rt.signer.get(), o);
+  return rt;
 }
 
 }  // namespace sigil::bootstrap

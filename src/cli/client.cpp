@@ -1,15 +1,19 @@
 #include "cli/client.hpp"
 
 #include <curl/curl.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
+#include "sigil/api/audit.hpp"
 #include "sigil/bootstrap/runtime.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
+#include "sigil/common/secure.hpp"
 #include "sigil/config/config.hpp"
 #include "sigil/hsm/token.hpp"
 #include "sigil/http/router.hpp"
@@ -39,9 +43,11 @@ constexpr const char* kPrefix = "/api/admin/v1";
   throw Error(code, message, true);
 }
 
-ApiResult finish(int status, const std::string& text) {
+ApiResult finish(int status, const std::string& text, bool json = true) {
   ApiResult r;
   r.status = status;
+  r.text = text;
+  if (!json && status >= 200 && status < 300) return r;
   if (!text.empty()) {
     r.body = nlohmann::json::parse(text, nullptr, false);
     if (r.body.is_discarded()) r.body = nlohmann::json{{"error_description", text}};
@@ -55,11 +61,25 @@ class LocalClient final : public AdminClient {
   explicit LocalClient(const GlobalOptions& g) : config_(config::load(g.config)) {
     store_ = store::open_store(config_.store, clock_);
     token_ = bootstrap::open_token(config_.hsm, 2);
+    audit_ = bootstrap::open_audit(config_.audit, store_->database(), *token_, clock_);
     service_ = std::make_unique<admin::AdminService>(*store_, *token_, clock_);
-    api::admin::register_routes(router_, *service_, clock_, config_.pki.dir.string());
+    service_->protect_key(config_.audit.key_label, "the audit log's checkpoint key");
+    api::admin::register_routes(router_, *service_, clock_, config_.pki.dir.string(), *audit_.log);
+    api::audit_api::register_routes(router_, store_->database(), *audit_.log, audit_.public_key_der);
   }
 
   ApiResult call(const std::string& method, const std::string& path, const nlohmann::json& body) override {
+    const http::Response resp = dispatch(method, path, body);
+    return finish(resp.status, resp.body);
+  }
+
+  ApiResult call_text(const std::string& method, const std::string& path) override {
+    const http::Response resp = dispatch(method, path, nullptr);
+    return finish(resp.status, resp.body, false);
+  }
+
+ private:
+  http::Response dispatch(const std::string& method, const std::string& path, const nlohmann::json& body) {
     http::Request req;
     req.method = method;
     req.set_target(kPrefix + path);
@@ -68,24 +88,30 @@ class LocalClient final : public AdminClient {
       req.body_size = req.body.size();
       req.headers.emplace_back("Content-Type", "application/json");
     }
-    req.request_id = "sigilctl-local";
-    // Whoever can read the config, the PIN file and the database is the administrator here.
+    req.request_id = "sigilctl-local-" + random_token(6);
+    req.remote_address = "local";
+    // Whoever can read the config, the PIN file and the database is administrator and auditor
+    // here; the audit trail names the operating-system user.
     const auto auth = [](const http::Request&) {
       http::Principal p;
       p.id = "local";
-      p.name = "sigilctl --local";
-      p.roles = {"admin"};
+      p.name = "local:" + os_user();
+      p.roles = {"admin", "auditor"};
       return std::optional<http::Principal>(p);
     };
-    const http::Response resp = router_.dispatch(req, auth);
-    return finish(resp.status, resp.body);
+    return router_.dispatch(req, auth);
   }
 
- private:
+  static std::string os_user() {
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+    return "uid" + std::to_string(::geteuid());
+  }
+
   config::Config config_;
   SystemClock clock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<hsm::Token> token_;
+  bootstrap::AuditRuntime audit_;  // closed (final checkpoint) before the token and store go
   std::unique_ptr<admin::AdminService> service_;
   http::Router router_;
 };
@@ -133,6 +159,14 @@ class RemoteClient final : public AdminClient {
   }
 
   ApiResult call(const std::string& method, const std::string& path, const nlohmann::json& body) override {
+    return perform(method, path, body, true);
+  }
+  ApiResult call_text(const std::string& method, const std::string& path) override {
+    return perform(method, path, nullptr, false);
+  }
+
+ private:
+  ApiResult perform(const std::string& method, const std::string& path, const nlohmann::json& body, bool json) {
     CURL* curl = curl_easy_init();
     if (curl == nullptr) throw Error(Errc::internal, "curl_easy_init failed");
     std::string response;
@@ -173,10 +207,9 @@ class RemoteClient final : public AdminClient {
       throw Error(Errc::io, "cannot reach " + url_ + ": " + curl_easy_strerror(rc) +
                                 " (is sigild running? or use --local on the server host)", true);
     }
-    return finish(static_cast<int>(status), response);
+    return finish(static_cast<int>(status), response, json);
   }
 
- private:
   std::string url_;
   std::string cacert_;
   std::string user_;

@@ -34,6 +34,7 @@ void register_credential(CLI::App& app, GlobalOptions& g, Action& action);
 void register_user(CLI::App& app, GlobalOptions& g, Action& action);
 void register_apikey(CLI::App& app, GlobalOptions& g, Action& action);
 void register_doctor(CLI::App& app, GlobalOptions& g, Action& action);
+void register_audit(CLI::App& app, GlobalOptions& g, Action& action);
 
 // Human or JSON output.
 void print(const GlobalOptions& g, const nlohmann::json& j, const std::string& human);

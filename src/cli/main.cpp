@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::register_user(app, global, action);
   cli::register_apikey(app, global, action);
   cli::register_doctor(app, global, action);
+  cli::register_audit(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -123,6 +123,19 @@ void read_auth(Section s, AuthConfig& c) {
   s.finish();
 }
 
+void read_audit(Section s, AuditConfig& c) {
+  s.get_string("key_label", c.key_label);
+  s.get_int("checkpoint_every_records", c.checkpoint_every_records, 0, 1'000'000'000);
+  s.get_duration("checkpoint_interval_seconds", c.checkpoint_interval, 0, kMaxSeconds);
+  s.get_int("group_commit_max", c.group_commit_max, 1, 65536);
+  s.get_duration("group_commit_wait_us", c.group_commit_wait, 0, 1'000'000);
+  s.finish();
+  if (c.checkpoint_every_records == 0 && c.checkpoint_interval.count() == 0) {
+    s.fail("checkpoint_interval_seconds",
+           "is 0 and so is audit.checkpoint_every_records: the chain would only be signed at shutdown");
+  }
+}
+
 std::filesystem::path absolute_dir(const std::filesystem::path& dir) {
   if (dir.empty()) return std::filesystem::current_path();
   return std::filesystem::absolute(dir).lexically_normal();
@@ -152,6 +165,7 @@ Config parse(std::string_view toml_text, std::string_view source_name, const std
   read_hsm(top.sub("hsm"), cfg.hsm);
   read_pki(top.sub("pki"), cfg.pki);
   read_auth(top.sub("auth"), cfg.auth);
+  read_audit(top.sub("audit"), cfg.audit);
   top.finish();
 
   // Defaults that depend on other keys, filled in once everything is read.

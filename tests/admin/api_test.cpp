@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "fixture.hpp"
+#include "recording_sink.hpp"
 #include "sigil/api/admin.hpp"
 #include "sigil/http/router.hpp"
 
@@ -16,7 +17,7 @@ class AdminApi : public AdminTest {
  protected:
   AdminApi() {
     admin_id_ = make_user("root-admin", {store::Role::admin});
-    api::admin::register_routes(router_, *svc_, clock_, pki_dir());
+    api::admin::register_routes(router_, *svc_, clock_, pki_dir(), audit_);
   }
 
   struct Result {
@@ -33,6 +34,8 @@ class AdminApi : public AdminTest {
     req.set_target(target);
     req.body = body;
     req.body_size = body.size();
+    req.remote_address = "198.51.100.9";
+    req.request_id = "req-test";
     if (as.rfind("Bearer ", 0) == 0) req.headers.emplace_back("Authorization", as);
     const auto authenticator = [&](const http::Request& r) -> std::optional<http::Principal> {
       if (as == "admin") return http::Principal{admin_id_, "root-admin", {"admin"}, {}};
@@ -64,6 +67,7 @@ class AdminApi : public AdminTest {
     }
   }
 
+  sigil::test::RecordingSink audit_;
   http::Router router_;
   std::string admin_id_;
 };
@@ -344,6 +348,106 @@ TEST_F(AdminApi, ApiKeysAreShownOnceAndAuthenticate) {
   EXPECT_FALSE(store_->api_keys().authenticate(key));
   EXPECT_EQ(call("GET", at("/token"), {}, "Bearer " + key).status, 401);
   expect_error(call("DELETE", at("/apikeys/nope")), 404);
+}
+
+// Issue 8: every state-changing admin call leaves one audit record with the acting principal,
+// the client address, the objects acted upon and the outcome, and never a secret.
+TEST_F(AdminApi, EveryChangeIsAuditedWithThePrincipal) {
+  audit_.clear();
+  const auto made = post(at("/users"), {{"username", "audrey"}, {"roles", {"signer"}}, {"email", "a@example.org"}});
+  ASSERT_EQ(made.status, 201);
+  ASSERT_EQ(audit_.events().size(), 1u);
+  audit::Event e = audit_.last();
+  EXPECT_EQ(e.type, "admin.user.create");
+  EXPECT_EQ(e.principal, "root-admin");
+  EXPECT_EQ(e.details.at("principal_id"), admin_id_);
+  EXPECT_EQ(e.client_address, "198.51.100.9");
+  EXPECT_EQ(e.request_id, "req-test");
+  EXPECT_EQ(e.outcome, "success");
+  EXPECT_EQ(e.details.at("username"), "audrey");
+  EXPECT_EQ(e.details.at("roles"), "signer");
+  EXPECT_EQ(e.details.at("id"), made.body["id"]);
+  EXPECT_FALSE(e.details.count("email"));  // personal data stays in the users table
+  const std::string password = made.body["password"];
+  for (const auto& [k, v] : e.details) EXPECT_EQ(v.find(password), std::string::npos) << k;
+
+  const auto key = post(at("/users/audrey/apikeys"), {{"label", "ci"}});
+  ASSERT_EQ(key.status, 201);
+  e = audit_.last();
+  EXPECT_EQ(e.type, "admin.apikey.create");
+  EXPECT_EQ(e.details.at("username"), "audrey");
+  EXPECT_EQ(e.details.at("prefix"), key.body["prefix"]);
+  const std::string secret = key.body["key"];
+  for (const auto& [k, v] : e.details) EXPECT_EQ(v.find(secret.substr(12)), std::string::npos) << k;
+
+  EXPECT_EQ(call("PUT", at("/users/audrey/password"), json{{"password", "correct horse battery"}}.dump()).status, 204);
+  e = audit_.last();
+  EXPECT_EQ(e.type, "admin.user.password");
+  for (const auto& [k, v] : e.details) EXPECT_EQ(v.find("correct horse"), std::string::npos) << k;
+
+  // A principal without the admin role is refused, and that is audited.
+  expect_error(call("GET", at("/users"), {}, "signer"), 403);
+  e = audit_.last();
+  EXPECT_EQ(e.type, "auth.forbidden");
+  EXPECT_EQ(e.principal, "someone");
+  EXPECT_EQ(e.details.at("route"), "/api/admin/v1/users");
+  EXPECT_EQ(e.details.at("required_role"), "admin");
+
+  // Reads are not audited.
+  const auto before = audit_.events().size();
+  EXPECT_EQ(call("GET", at("/users")).status, 200);
+  EXPECT_EQ(audit_.events().size(), before);
+
+  // A refused change is audited as a failure with its error code.
+  expect_error(call("POST", at("/users/nobody/disable")), 404);
+  e = audit_.last();
+  EXPECT_EQ(e.type, "admin.user.disable");
+  EXPECT_EQ(e.outcome, "failure");
+  EXPECT_EQ(e.details.at("error"), "user_not_found");
+  EXPECT_EQ(e.details.at("username"), "nobody");
+}
+
+TEST_F(AdminApi, KeyAndCertificateChangesAreAuditedWithTheFingerprint) {
+  make_demo_pki();
+  audit_.clear();
+  const std::string label = unique("audited");
+  ASSERT_EQ(post(at("/keys"), {{"label", label}, {"type", "ec-p256"}}).status, 201);
+  EXPECT_EQ(audit_.last().type, "admin.key.generate");
+  EXPECT_EQ(audit_.last().details.at("label"), label);
+  EXPECT_EQ(audit_.last().details.at("type"), "ec-p256");
+  const auto issued = post(at("/keys/" + label + "/certificate/issue"), {{"subject", "CN=Audited,O=Sigil Test,C=EU"}});
+  ASSERT_EQ(issued.status, 200) << issued.body.dump();
+  const audit::Event e = audit_.last();
+  EXPECT_EQ(e.type, "admin.certificate.issue");
+  EXPECT_EQ(e.details.at("subject"), issued.body["subject"]);  // as the certificate has it
+  const auto info = ossl::inspect_certificate(ossl::read_certificate(issued.body["certificate_pem"].get<std::string>()));
+  EXPECT_EQ(e.details.at("certificate_sha256"), info.sha256_fingerprint_hex);
+}
+
+TEST_F(AdminApi, FailsClosedWhenTheAuditLogIsDown) {
+  // Known down: refused before anything changes.
+  audit_.unavailable = true;
+  expect_error(post(at("/users"), {{"username", "ghost"}, {"roles", {"signer"}}}), 503);
+  EXPECT_FALSE(store_->users().get_by_username("ghost"));
+  audit_.unavailable = false;
+  // The record cannot be written: the client does not see a success.
+  audit_.fail_append = true;
+  const auto r = post(at("/users"), {{"username", "ghost2"}, {"roles", {"service"}}});
+  expect_error(r, 503);
+  EXPECT_EQ(r.body["error"], "temporarily_unavailable");
+  audit_.fail_append = false;
+  // Reads still work.
+  EXPECT_EQ(call("GET", at("/users")).status, 200);
+}
+
+TEST_F(AdminApi, TheAuditKeyCannotBeDeletedNorBackACredential) {
+  make_demo_pki();
+  const auto k = certified_key("audit-like");
+  svc_->protect_key(k.key.label, "the audit log's checkpoint key");
+  make_user("carol");
+  expect_error(post(at("/credentials"), {{"owner", "carol"}, {"key_label", k.key.label}}), 400, "audit");
+  expect_error(call("DELETE", at("/keys/" + k.key.label)), 400, "audit");
+  EXPECT_TRUE(token_->find_key(k.key.label));
 }
 
 }  // namespace

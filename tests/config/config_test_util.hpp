@@ -78,6 +78,11 @@ inline void expect_same(const Config& e, const Config& a) {
   EXPECT_EQ(e.pki.dir, a.pki.dir);
   EXPECT_EQ(e.auth.max_failed_logins, a.auth.max_failed_logins);
   EXPECT_EQ(e.auth.lockout, a.auth.lockout);
+  EXPECT_EQ(e.audit.key_label, a.audit.key_label);
+  EXPECT_EQ(e.audit.checkpoint_every_records, a.audit.checkpoint_every_records);
+  EXPECT_EQ(e.audit.checkpoint_interval, a.audit.checkpoint_interval);
+  EXPECT_EQ(e.audit.group_commit_max, a.audit.group_commit_max);
+  EXPECT_EQ(e.audit.group_commit_wait, a.audit.group_commit_wait);
 }
 
 }  // namespace sigil::config::test

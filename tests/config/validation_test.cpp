@@ -68,6 +68,17 @@ const Case kCases[] = {
      "hsm.user_pin", 4, "exactly one"},
     {"secret_neither", PLAIN "[store]\npostgres_conninfo = {}\n", Errc::config_invalid, "store.postgres_conninfo", 4,
      "exactly one"},
+    // Audit.
+    {"audit_unknown_key", PLAIN "[audit]\ncheckpoint_every = 5\n", Errc::config_unknown_key,
+     "audit.checkpoint_every", 4},
+    {"audit_group_commit_zero", PLAIN "[audit]\ngroup_commit_max = 0\n", Errc::config_invalid,
+     "audit.group_commit_max", 4, "between 1 and 65536"},
+    {"audit_wait_too_long", PLAIN "[audit]\ngroup_commit_wait_us = 1000001\n", Errc::config_invalid,
+     "audit.group_commit_wait_us", 4},
+    {"audit_never_checkpoints", PLAIN "[audit]\ncheckpoint_every_records = 0\ncheckpoint_interval_seconds = 0\n",
+     Errc::config_invalid, "audit.checkpoint_interval_seconds", 5, "only be signed at shutdown"},
+    {"audit_empty_label", PLAIN "[audit]\nkey_label = \"\"\n", Errc::config_invalid, "audit.key_label", 4,
+     "must not be empty"},
     // TLS.
     {"tls_needs_cert", "[server.tls]\nenabled = true\nkey_file = \"k\"\n", Errc::config_invalid,
      "server.tls.cert_file", 1, "is required"},

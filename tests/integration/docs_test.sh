@@ -7,7 +7,8 @@ doc="$SRC/docs/sigilctl.md"
 commands=("" init "token list" "token init" "key generate" "key list" "key show" "key delete" "csr create"
           "cert import" "cert issue" "cert show" "credential create" "credential list" "credential show"
           "credential assign" "credential disable" "credential enable" "user add" "user list" "user show"
-          "user disable" "user enable" "user unlock" "user passwd" "apikey create" "apikey list" "apikey revoke" doctor)
+          "user disable" "user enable" "user unlock" "user passwd" "apikey create" "apikey list" "apikey revoke" doctor
+          "audit list" "audit show" "audit export" "audit verify")
 for c in "${commands[@]}"; do
   # shellcheck disable=SC2086
   help="$("$SIGILCTL" $c --help 2>&1)" || { echo "FAIL: sigilctl $c --help"; FAILED=$((FAILED + 1)); continue; }

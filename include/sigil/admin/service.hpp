@@ -3,6 +3,7 @@
 // acting principal (for the audit log, issue 8) and validates its input with public messages.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,10 @@ class AdminService {
   Credential assign_credential(const std::string& id, const std::string& owner_username);
   Credential set_credential_status(const std::string& id, CredentialStatus status);
 
+  // A key the service must never delete nor bind to a credential: the audit log's checkpoint key
+  // (a credential on it would let its owner sign forged checkpoints). Call before serving.
+  void protect_key(std::string label, std::string reason);
+
   store::Store& store() { return store_; }
   hsm::Token& token() { return token_; }
 
@@ -94,6 +99,9 @@ class AdminService {
   store::Store& store_;
   hsm::Token& token_;
   const Clock& clock_;
+  std::map<std::string, std::string> protected_keys_;  // label -> why
+
+  void check_not_protected(const std::string& label) const;
 };
 
 }  // namespace sigil::admin

@@ -1,11 +1,13 @@
 // The admin REST API (/api/admin/v1): thin handlers over admin::AdminService and the store's user
-// and API-key repositories. Every route requires the `admin` role and runs on the worker pool.
+// and API-key repositories. Every route requires the `admin` role and runs on the worker pool; every
+// state-changing route writes an audit record (with the acting principal) before it answers.
 // Shapes: include/sigil/api/admin_json.hpp; contract: schemas/admin.openapi.yaml.
 #pragma once
 
 #include <string>
 
 #include "sigil/admin/service.hpp"
+#include "sigil/audit/events.hpp"
 #include "sigil/common/clock.hpp"
 #include "sigil/http/router.hpp"
 
@@ -13,8 +15,10 @@ namespace sigil::api::admin {
 
 inline constexpr const char* kPrefix = "/api/admin/v1";
 
-// Adds every admin route to `router`. `svc` and `clock` must outlive the router; `pki_dir` holds
-// the demo CA's issuing-ca.pem and root-ca.pem (for POST /keys/{label}/certificate/issue).
-void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir);
+// Adds every admin route to `router`. `svc`, `clock` and `audit` must outlive the router; `pki_dir`
+// holds the demo CA's issuing-ca.pem and root-ca.pem (for POST /keys/{label}/certificate/issue).
+// Every state-changing route is audited through `audit` (fail closed, see routes.hpp).
+void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir,
+                     audit::Sink& audit);
 
 }  // namespace sigil::api::admin

@@ -10,10 +10,10 @@
 // batch gets audit_unavailable, the in-memory head is not advanced, and the head is re-read from
 // the database before the next batch (so an ambiguous failure cannot fork the chain).
 //
-// Single writer process for now. Multi-node will need the chain head to be claimed in the
-// database (a row lock / advisory lock on PostgreSQL, or a DB-side sequence plus a head row updated
-// in the same transaction) instead of this in-memory head; today a second writer's batch fails on
-// the seq primary key, is reported as audit_unavailable, and the head is re-read.
+// Several writer processes on one SQLite database (sigild and `sigilctl --local`): each batch
+// reads the chain head inside its write transaction (SQLite's BEGIN IMMEDIATE holds the write lock
+// from the start), so a batch always continues the head another process wrote. Multi-node on
+// PostgreSQL will need the same read under a row or advisory lock.
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "sigil/audit/events.hpp"
 #include "sigil/audit/record.hpp"
 #include "sigil/common/clock.hpp"
 #include "sigil/common/crypto_types.hpp"
@@ -47,21 +48,26 @@ struct AuditStats {
   std::uint64_t records = 0;           // records committed by this instance
   std::uint64_t checkpoints = 0;       // checkpoints written by this instance
   std::uint64_t failed_batches = 0;
+  std::uint64_t foreign_heads = 0;     // batches that found the head moved by another writer
 };
 
-class AuditLog {
+class AuditLog final : public Sink {
  public:
   // `db`, `clock` and `checkpoint_signer` must outlive the log. Without a signer no checkpoints
   // are written (tests only). Loads the head from the database; throws Error(audit_unavailable)
   // if it cannot.
   AuditLog(store::Database& db, const Clock& clock, KeySigner* checkpoint_signer, AuditOptions options = {});
-  ~AuditLog();  // close(), errors swallowed (logged)
+  ~AuditLog() override;  // close(), errors swallowed (logged)
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
   // Blocks until the record is durable; throws Error(audit_unavailable) if it could not be
   // written, or Error(invalid_argument) if a string is not valid UTF-8 (nothing is written).
-  void append(Event event);
+  void append(Event event) override;
+  // Throws Error(audit_unavailable) when closed, or when the last batch failed and the database
+  // does not answer a ping now (a successful ping clears the failure; the next batch then proves
+  // whether writing works again).
+  void check_available() override;
   // Signs and stores a checkpoint of the current head now (no-op without a signer or when the
   // head is already checkpointed). Throws Error(audit_unavailable) on failure.
   void checkpoint();

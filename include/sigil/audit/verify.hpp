@@ -23,6 +23,9 @@ enum class Problem {
   truncated,              // "records truncated after checkpoint at N"
 };
 
+// "none", "record_modified", "record_missing", ... (the enumerator's name).
+std::string_view to_string(Problem p) noexcept;
+
 struct VerifyReport {
   bool ok = true;
   Problem problem = Problem::none;

@@ -90,6 +90,16 @@ struct AuthConfig {
   std::chrono::seconds lockout{900};
 };
 
+// The audit trail (docs/audit.md). Always on: sigild does not start without its audit key.
+struct AuditConfig {
+  std::string key_label = "audit-key";                // checkpoint signing key in the token
+  std::int64_t checkpoint_every_records = 1000;       // 0 = not by count
+  std::chrono::seconds checkpoint_interval{60};       // 0 = not by time
+  std::size_t group_commit_max = 256;                 // records per transaction at most
+  std::chrono::microseconds group_commit_wait{0};     // extra wait for more records (0: records that queue
+                                                      // during a commit share the next one; measured best)
+};
+
 struct Config {
   std::filesystem::path source;              // the file it was loaded from
   std::filesystem::path data_dir;            // default: directory of the config file
@@ -99,6 +109,7 @@ struct Config {
   HsmConfig hsm;
   PkiConfig pki;
   AuthConfig auth;
+  AuditConfig audit;
 };
 
 // Parses and validates; `source_name` appears in error messages. `base_dir` resolves relative paths.

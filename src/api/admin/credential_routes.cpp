@@ -38,12 +38,12 @@ http::Response enable(const Context& ctx, http::Request& req) {
 }  // namespace
 
 void register_credential_routes(http::Router& router, const ContextPtr& ctx) {
-  add(router, ctx, "POST", "/credentials", create_credential);
+  add(router, ctx, "POST", "/credentials", create_credential, "admin.credential.create");
   add(router, ctx, "GET", "/credentials", list_credentials);
   add(router, ctx, "GET", "/credentials/{id}", get_credential);
-  add(router, ctx, "POST", "/credentials/{id}/assign", assign);
-  add(router, ctx, "POST", "/credentials/{id}/disable", disable);
-  add(router, ctx, "POST", "/credentials/{id}/enable", enable);
+  add(router, ctx, "POST", "/credentials/{id}/assign", assign, "admin.credential.assign");
+  add(router, ctx, "POST", "/credentials/{id}/disable", disable, "admin.credential.disable");
+  add(router, ctx, "POST", "/credentials/{id}/enable", enable, "admin.credential.enable");
 }
 
 }  // namespace sigil::api::admin::detail

@@ -54,13 +54,13 @@ http::Response issue_certificate(const Context& ctx, http::Request& req) {
 }  // namespace
 
 void register_key_routes(http::Router& router, const ContextPtr& ctx) {
-  add(router, ctx, "POST", "/keys", create_key);
+  add(router, ctx, "POST", "/keys", create_key, "admin.key.generate");
   add(router, ctx, "GET", "/keys", list_keys);
   add(router, ctx, "GET", "/keys/{label}", get_key);
-  add(router, ctx, "DELETE", "/keys/{label}", delete_key);
-  add(router, ctx, "POST", "/keys/{label}/csr", create_csr);
-  add(router, ctx, "PUT", "/keys/{label}/certificate", put_certificate);
-  add(router, ctx, "POST", "/keys/{label}/certificate/issue", issue_certificate);
+  add(router, ctx, "DELETE", "/keys/{label}", delete_key, "admin.key.delete");
+  add(router, ctx, "POST", "/keys/{label}/csr", create_csr, "admin.key.csr");
+  add(router, ctx, "PUT", "/keys/{label}/certificate", put_certificate, "admin.certificate.import");
+  add(router, ctx, "POST", "/keys/{label}/certificate/issue", issue_certificate, "admin.certificate.issue");
 }
 
 }  // namespace sigil::api::admin::detail

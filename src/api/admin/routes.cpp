@@ -1,5 +1,10 @@
 #include "routes.hpp"
 
+#include <exception>
+#include <optional>
+#include <span>
+
+#include "ossl/x509.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/log.hpp"
 
@@ -8,33 +13,132 @@ namespace detail {
 
 namespace {
 
-// Until the audit module exists (issue 8), changes made by administrators at least reach the log:
-// who, what, on which object (the path: labels, usernames, ids; never a body, which may hold a
-// password), and the outcome.
+// Changes made by administrators also reach the log: who, what, on which object (the path:
+// labels, usernames, ids; never a body, which may hold a password), and the outcome.
 void log_change(const http::Request& req, std::string_view outcome) {
   const std::string who = req.principal ? req.principal->name + " (" + req.principal->id + ")" : "?";
   log::info("admin: {} {} by {}: {}", req.method, req.path, who, outcome);
 }
 
+// Fields copied from request and response bodies into the audit record: identifiers and policy,
+// never secrets (password, key), personal data beyond the username, or certificates themselves.
+constexpr std::string_view kRequestFields[] = {"label", "type", "username", "roles", "key_label", "owner",
+                                               "subject", "profile", "days", "second_factor", "scal",
+                                               "unattended", "algorithms"};
+constexpr std::string_view kResponseFields[] = {"id", "prefix", "username", "status", "subject", "key_label",
+                                                "owner"};
+
+std::string scalar_text(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ",") + scalar_text(x);
+    return out;
+  }
+  if (v.is_null() || v.is_object()) return {};
+  return v.dump();
+}
+
+void copy_fields(const Json& body, std::span<const std::string_view> fields, audit::Event& e) {
+  if (!body.is_object()) return;
+  for (const auto name : fields) {
+    const auto it = body.find(name);
+    if (it == body.end()) continue;
+    if (std::string text = scalar_text(*it); !text.empty()) e.details[std::string(name)] = std::move(text);
+  }
+}
+
+void add_details(const http::Request& req, const http::Response* res, audit::Event& e) {
+  for (const auto& [k, v] : req.path_params) e.details[k] = v;
+  if (!req.body.empty()) {
+    try {
+      copy_fields(req.json_body(), kRequestFields, e);
+    } catch (const std::exception&) {
+      // the handler already refused it; the error code says why
+    }
+  }
+  if (res == nullptr || res->body.empty()) return;
+  const Json body = Json::parse(res->body, nullptr, false);
+  copy_fields(body, kResponseFields, e);
+  if (body.is_object() && body.contains("certificate_pem") && body["certificate_pem"].is_string()) {
+    try {
+      const auto info = ossl::inspect_certificate(ossl::read_certificate(body["certificate_pem"].get<std::string>()));
+      e.details["certificate_sha256"] = info.sha256_fingerprint_hex;
+    } catch (const std::exception&) {
+      // not a certificate we can read: the subject still identifies it
+    }
+  }
+}
+
+// Runs a state-changing handler and records its outcome before the response leaves.
+http::Response audited(const Context& ctx, http::Request& req, http::Response (*handler)(const Context&, http::Request&),
+                       std::string_view event_type) {
+  ctx.audit.check_available();  // fail closed before anything changes
+  std::optional<http::Response> res;
+  std::exception_ptr failure;
+  std::string error = "internal";
+  try {
+    res = handler(ctx, req);
+  } catch (const Error& e) {
+    failure = std::current_exception();
+    error = std::string(e.info().name);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  audit::Event event = audit::make_event(event_type, actor_of(req), res.has_value());
+  add_details(req, res ? &*res : nullptr, event);
+  if (!res) event.details["error"] = error;
+  try {
+    ctx.audit.append(std::move(event));
+  } catch (const std::exception& e) {
+    log_change(req, "not audited (" + std::string(e.what()) + ")");
+    if (failure) std::rethrow_exception(failure);  // it failed anyway: say why
+    throw;  // done but not durably recorded: the client must not see a success
+  }
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Error& e) {
+      log_change(req, std::string("refused, ") + std::string(e.info().name));
+      throw;
+    }
+  }
+  log_change(req, std::to_string(res->status));
+  return std::move(*res);
+}
+
 }  // namespace
 
+audit::Actor actor_of(const http::Request& req) {
+  audit::Actor a;
+  if (req.principal) {
+    a.id = req.principal->id;
+    a.name = req.principal->name;
+  }
+  a.address = req.remote_address;
+  a.request_id = req.request_id;
+  return a;
+}
+
 void add(http::Router& router, const ContextPtr& ctx, const char* method, const std::string& path,
-         http::Response (*handler)(const Context&, http::Request&)) {
+         http::Response (*handler)(const Context&, http::Request&), std::string_view audit_event) {
   const bool mutating = std::string_view(method) != "GET";
+  if (mutating && audit_event.empty()) {
+    throw Error(Errc::internal, std::string("state-changing route without an audit event: ") + method + " " + path);
+  }
   // Every admin route needs the admin role, and runs on the worker pool: most touch the store
   // (fsync per commit) or the token (key generation takes seconds for RSA-4096).
+  // The role is checked here rather than by the router so that a refusal is audited too.
   router.add(
-      method, std::string(kPrefix) + path, http::AuthRequirement::role_required("admin"),
-      [ctx, handler, mutating](http::Request& req) {
-        if (!mutating) return handler(*ctx, req);
-        try {
-          http::Response res = handler(*ctx, req);
-          log_change(req, std::to_string(res.status));
-          return res;
-        } catch (const Error& e) {
-          log_change(req, std::string("refused, ") + std::string(e.info().name));
-          throw;
+      method, std::string(kPrefix) + path, http::AuthRequirement::authenticated(),
+      [ctx, handler, mutating, event = std::string(audit_event)](http::Request& req) {
+        if (!req.principal || !req.principal->has_role("admin")) {
+          ctx->audit.append(audit::forbidden_event(actor_of(req), req.method, req.route, "admin"));
+          throw Error(Errc::forbidden, "principal '" + (req.principal ? req.principal->id : std::string("?")) +
+                                           "' lacks role 'admin'");
         }
+        if (!mutating) return handler(*ctx, req);
+        return audited(*ctx, req, handler, event);
       },
       http::RouteOptions{true});
 }
@@ -65,8 +169,9 @@ http::Response no_content() {
 
 }  // namespace detail
 
-void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir) {
-  const auto ctx = std::make_shared<const detail::Context>(detail::Context{svc, clock, std::move(pki_dir)});
+void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir,
+                     audit::Sink& audit) {
+  const auto ctx = std::make_shared<const detail::Context>(detail::Context{svc, clock, std::move(pki_dir), audit});
   detail::register_token_routes(router, ctx);
   detail::register_key_routes(router, ctx);
   detail::register_credential_routes(router, ctx);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sigil/api/admin.hpp"
+#include "sigil/audit/events.hpp"
 #include "sigil/api/admin_json.hpp"
 #include "sigil/http/router.hpp"
 
@@ -14,12 +15,20 @@ struct Context {
   ::sigil::admin::AdminService& svc;
   const Clock& clock;
   std::string pki_dir;
+  audit::Sink& audit;
 };
 using ContextPtr = std::shared_ptr<const Context>;
 
-// Registers `method kPrefix+path` with the admin role, on the worker pool.
+// Registers `method kPrefix+path` with the admin role, on the worker pool. A state-changing route
+// (any method but GET) names its audit event type ("admin.key.generate"): it is refused with 503
+// audit_unavailable up front when the audit log is known to be down, and its outcome (success or
+// the error code) is appended to the audit log, with the acting principal, before the response
+// leaves; if that append fails the answer is 503 audit_unavailable.
 void add(http::Router& router, const ContextPtr& ctx, const char* method, const std::string& path,
-         http::Response (*handler)(const Context&, http::Request&));
+         http::Response (*handler)(const Context&, http::Request&), std::string_view audit_event = {});
+
+// The acting party of an authenticated request.
+audit::Actor actor_of(const http::Request& req);
 
 // The body as a JSON object; an empty body reads as {} (for routes whose fields are all optional).
 Json body_object(const http::Request& req);

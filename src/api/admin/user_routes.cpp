@@ -165,16 +165,16 @@ http::Response revoke_api_key(const Context& ctx, http::Request& req) {
 }  // namespace
 
 void register_user_routes(http::Router& router, const ContextPtr& ctx) {
-  add(router, ctx, "POST", "/users", create_user);
+  add(router, ctx, "POST", "/users", create_user, "admin.user.create");
   add(router, ctx, "GET", "/users", list_users);
   add(router, ctx, "GET", "/users/{username}", get_user);
-  add(router, ctx, "POST", "/users/{username}/disable", disable_user);
-  add(router, ctx, "POST", "/users/{username}/enable", enable_user);
-  add(router, ctx, "POST", "/users/{username}/unlock", unlock_user);
-  add(router, ctx, "PUT", "/users/{username}/password", set_password);
-  add(router, ctx, "POST", "/users/{username}/apikeys", create_api_key);
+  add(router, ctx, "POST", "/users/{username}/disable", disable_user, "admin.user.disable");
+  add(router, ctx, "POST", "/users/{username}/enable", enable_user, "admin.user.enable");
+  add(router, ctx, "POST", "/users/{username}/unlock", unlock_user, "admin.user.unlock");
+  add(router, ctx, "PUT", "/users/{username}/password", set_password, "admin.user.password");
+  add(router, ctx, "POST", "/users/{username}/apikeys", create_api_key, "admin.apikey.create");
   add(router, ctx, "GET", "/users/{username}/apikeys", list_api_keys);
-  add(router, ctx, "DELETE", "/apikeys/{id}", revoke_api_key);
+  add(router, ctx, "DELETE", "/apikeys/{id}", revoke_api_key, "admin.apikey.revoke");
 }
 
 }  // namespace sigil::api::admin::detail
