@@ -58,6 +58,9 @@ nlohmann::json parse_json_bounded(std::string_view body, unsigned max_depth) {
   } catch (const nlohmann::json::parse_error& e) {
     // nlohmann's own message quotes the input ("last read: ..."); name the offset only.
     throw Error(Errc::invalid_json, "Malformed JSON at byte " + std::to_string(e.byte), true);
+  } catch (const nlohmann::json::exception&) {
+    // out_of_range: a number beyond a double (1e400); found by tests/fuzz (json_bounded-1).
+    throw Error(Errc::invalid_json, "Malformed JSON: a number is out of range", true);
   }
 }
 

@@ -31,12 +31,15 @@ constexpr Commitment kCommitments[] = {
 
 std::chrono::system_clock::time_point parse_signing_date(const Json& v) {
   if (v.is_number_integer()) {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(v.get<std::int64_t>()));
+    // 1970-01-01 .. 2200-01-01: the nanosecond time_point overflows after 2262 (tests/fuzz dss_parameters-1).
+    const std::int64_t ms = v.get<std::int64_t>();
+    if (ms < 0 || ms > 7258118400000) bad("blevelParams.signingDate is out of range (1970 to 2200)");
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
   }
   if (v.is_string()) {  // ISO 8601 "2026-11-22T10:00:00Z" (Jackson accepts it too)
     std::tm tm{};
     const std::string s = v.get<std::string>();
-    if (::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr) {
+    if (::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr && tm.tm_year >= 70 && tm.tm_year < 300) {
       return std::chrono::system_clock::from_time_t(::timegm(&tm));
     }
   }
