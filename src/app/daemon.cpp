@@ -10,6 +10,8 @@
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
 #include "sigil/api/audit.hpp"
+#include "sigil/api/dss.hpp"
+#include "sigil/api/tsa.hpp"
 #include "sigil/audit/events.hpp"
 #include "sigil/bootstrap/runtime.hpp"
 #include "sigil/common/encoding.hpp"
@@ -19,7 +21,13 @@
 #include "sigil/common/secure.hpp"
 #include "sigil/hsm/token.hpp"
 #include "sigil/http/server.hpp"
+#include "ossl/x509.hpp"
+#include "sigil/revocation/collector.hpp"
+#include "sigil/signing/profiles.hpp"
+#include "sigil/signing/service.hpp"
 #include "sigil/store/store.hpp"
+#include "sigil/tsa/tsa.hpp"
+#include "sigil/tsp/client.hpp"
 
 namespace sigil::app {
 namespace {
@@ -150,6 +158,68 @@ audit::Event config_loaded(const config::Config& c) {
   return e;
 }
 
+
+// [[profiles]] -> the signing core's profiles (names and values were validated by the loader).
+std::vector<signing::Profile> build_profiles(const std::vector<config::ProfileConfig>& configs) {
+  std::vector<signing::Profile> out;
+  for (const auto& c : configs) {
+    signing::Profile p;
+    p.name = c.name;
+    p.credential_id = c.credential;
+    auto& r = p.request;
+    r.format = c.format == "xades" ? signing::Format::xades
+               : c.format == "cades" ? signing::Format::cades
+                                     : signing::Format::pades;
+    if (!c.xades_profile.empty()) {
+      const auto xp = xades::profile_by_name(c.xades_profile);
+      r.xades.apply(xp);
+      r.packaging = xp.packaging == xades::Packaging::enveloped    ? signing::Packaging::enveloped
+                    : xp.packaging == xades::Packaging::enveloping ? signing::Packaging::enveloping
+                                                                   : signing::Packaging::detached;
+    } else {
+      r.packaging = r.format == signing::Format::cades ? signing::Packaging::detached : signing::Packaging::enveloped;
+    }
+    if (!c.packaging.empty()) r.packaging = signing::parse_packaging(c.packaging);
+    r.level = parse_level(c.level);
+    r.digest_alg = parse_hash(c.digest);
+    r.pades.reason = c.reason;
+    r.pades.location = c.location;
+    r.pades.contact_info = c.contact_info;
+    if (c.visible) {
+      pades::Appearance a;
+      a.page = c.page;
+      a.x = c.x;
+      a.y = c.y;
+      a.width = c.width;
+      a.height = c.height;
+      a.free_text = c.text;
+      r.pades.appearance = a;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+SignerCerts read_tsa_certs(const config::Config& config) {
+  const auto pki = config.pki.dir;
+  auto cert_file = config.tsa.builtin_certificate_file;
+  if (cert_file.empty() && !pki.empty()) cert_file = pki / "tsa.pem";
+  if (cert_file.empty()) {
+    throw Error(Errc::config_invalid, "tsa.builtin is enabled but neither tsa.builtin.certificate_file nor pki.dir is set",
+                true);
+  }
+  SignerCerts certs;
+  certs.leaf = ossl::read_certificate(files::read(cert_file));
+  if (!config.tsa.builtin_chain_file.empty()) {
+    certs.issuers = ossl::pem_to_der_chain(files::read(config.tsa.builtin_chain_file));
+  } else if (!pki.empty()) {
+    for (const char* f : {"issuing-ca.pem", "root-ca.pem"}) {
+      if (std::filesystem::exists(pki / f)) certs.issuers.push_back(ossl::read_certificate(files::read(pki / f)));
+    }
+  }
+  return certs;
+}
+
 }  // namespace
 
 struct Daemon::Impl {
@@ -159,6 +229,14 @@ struct Daemon::Impl {
   std::unique_ptr<hsm::Token> token;
   bootstrap::AuditRuntime audit;  // after store and token: the log is closed before they go
   std::unique_ptr<admin::AdminService> admin;
+  // Signing: time-stamp and revocation sources, then the service every API family calls.
+  std::unique_ptr<KeySigner> tsa_key;
+  std::unique_ptr<tsa::TimeStampAuthority> builtin_tsa;
+  std::unique_ptr<tsp::Client> tsa_client;
+  std::unique_ptr<revocation::OcspClient> ocsp;
+  std::unique_ptr<revocation::CrlCache> crls;
+  std::unique_ptr<revocation::Collector> collector;
+  std::unique_ptr<signing::SigningService> signing;
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<http::WorkerPool> pool;
@@ -182,6 +260,7 @@ struct Daemon::Impl {
 
     admin = std::make_unique<admin::AdminService>(*store, *token, clock);
     admin->protect_key(config.audit.key_label, "the audit log's checkpoint key");
+    build_signing();
     pool = std::make_unique<http::WorkerPool>(config.server.worker_threads, config.server.worker_queue);
     register_routes();
     http::ServerOptions opts;
@@ -208,7 +287,48 @@ struct Daemon::Impl {
                            [this] { return static_cast<double>(pool->queued()); });
   }
 
+  void build_signing() {
+    if (config.tsa.builtin_enabled) {
+      if (!token->find_key(config.tsa.builtin_key_label)) {
+        throw Error(Errc::config_invalid,
+                    "tsa.builtin.key_label '" + config.tsa.builtin_key_label +
+                        "' is not a key in the token (run `sigilctl init`, or set tsa.builtin.enabled = false)",
+                    true);
+      }
+      tsa_key = token->signer(config.tsa.builtin_key_label);
+      tsa::TsaOptions o;
+      o.policy_oid = config.tsa.builtin_policy_oid;
+      o.clock = &clock;
+      builtin_tsa = std::make_unique<tsa::TimeStampAuthority>(*tsa_key, read_tsa_certs(config), o);
+      log::info("built-in TSA on key '{}' (POST /tsa)", config.tsa.builtin_key_label);
+    }
+    Timestamper* timestamper = builtin_tsa.get();
+    if (!config.tsa.urls.empty()) {
+      tsp::ClientOptions o;
+      for (const auto& url : config.tsa.urls) o.endpoints.push_back({url, {}, {}});
+      o.timeout = config.tsa.timeout;
+      o.policy_oid = config.tsa.policy_oid;
+      if (!config.tsa.trust_file.empty()) o.trust_anchors_pem = files::read(config.tsa.trust_file);
+      tsa_client = std::make_unique<tsp::Client>(std::move(o), clock);
+      timestamper = tsa_client.get();
+      log::info("time-stamps from {} external TSA(s)", config.tsa.urls.size());
+    }
+    revocation::OcspOptions oo;
+    oo.url_override = config.revocation.ocsp_url;
+    oo.timeout = config.revocation.ocsp_timeout;
+    ocsp = std::make_unique<revocation::OcspClient>(oo, clock);
+    revocation::CrlOptions co;
+    co.timeout = config.revocation.crl_timeout;
+    crls = std::make_unique<revocation::CrlCache>(co, clock);
+    collector = std::make_unique<revocation::Collector>(*ocsp, *crls);
+    signing::Sources sources{timestamper, collector.get(), config.revocation.on_unavailable == "degrade"};
+    signing = std::make_unique<signing::SigningService>(*store, *token, clock, sources, config.server.spool_dir);
+    signing->set_audit(audit.log.get());
+  }
+
   void register_routes() {
+    api::dss::register_routes(router, *signing, build_profiles(config.profiles));
+    if (builtin_tsa) api::tsa::register_routes(router, *builtin_tsa, config.tsa.builtin_require_auth);
     api::admin::register_routes(router, *admin, clock, config.pki.dir.string(), *audit.log);
     api::audit_api::register_routes(router, store->database(), *audit.log, audit.public_key_der);
     router.add("GET", "/api/v1/whoami", http::AuthRequirement::authenticated(), [](http::Request& req) {

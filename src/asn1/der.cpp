@@ -26,6 +26,41 @@ void put_base128(Bytes& out, std::uint64_t v) {
   }
 }
 
+// Arcs beyond 64 bits (UUID-based OIDs under 2.25 carry a 128-bit arc, ITU-T X.667) are handled
+// as decimal strings: divide by 128 for the encoding, multiply-add for the decoding.
+void put_base128_decimal(Bytes& out, std::string digits) {
+  Bytes groups;  // little-endian base-128 digits
+  while (!(digits.size() == 1 && digits[0] == '0')) {
+    std::string quotient;
+    unsigned rem = 0;
+    for (const char c : digits) {
+      rem = rem * 10 + static_cast<unsigned>(c - '0');
+      if (!quotient.empty() || rem / 128 != 0) quotient.push_back(static_cast<char>('0' + rem / 128));
+      rem %= 128;
+    }
+    groups.push_back(static_cast<std::uint8_t>(rem));
+    digits = quotient.empty() ? "0" : quotient;
+  }
+  if (groups.empty()) groups.push_back(0);
+  for (std::size_t i = groups.size(); i-- > 0;) out.push_back(static_cast<std::uint8_t>(groups[i] | (i > 0 ? 0x80 : 0)));
+}
+
+// decimal = decimal * 128 + add
+void decimal_mul128_add(std::string& decimal, unsigned add) {
+  unsigned carry = add;
+  for (std::size_t i = decimal.size(); i-- > 0;) {
+    const unsigned v = static_cast<unsigned>(decimal[i] - '0') * 128 + carry;
+    decimal[i] = static_cast<char>('0' + v % 10);
+    carry = v / 10;
+  }
+  while (carry != 0) {
+    decimal.insert(decimal.begin(), static_cast<char>('0' + carry % 10));
+    carry /= 10;
+  }
+  const auto nz = decimal.find_first_not_of('0');
+  decimal = nz == std::string::npos ? "0" : decimal.substr(nz);
+}
+
 std::tm to_tm(std::chrono::system_clock::time_point t) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -106,23 +141,35 @@ Bytes implicit_tag(unsigned n, ByteView element) {
 }
 
 Bytes oid(std::string_view dotted) {
-  std::vector<std::uint64_t> arcs;
+  std::vector<std::string_view> arcs;
   std::size_t pos = 0;
   while (pos <= dotted.size()) {
     const std::size_t dot = std::min(dotted.find('.', pos), dotted.size());
-    std::uint64_t v = 0;
-    const auto* b = dotted.data() + pos;
-    const auto* e = dotted.data() + dot;
-    const auto r = std::from_chars(b, e, v);
-    if (b == e || r.ec != std::errc() || r.ptr != e) throw Error(Errc::invalid_argument, "bad OID: " + std::string(dotted));
-    arcs.push_back(v);
+    const std::string_view arc = dotted.substr(pos, dot - pos);
+    const bool digits_only = !arc.empty() && arc.size() <= 40 && arc.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits_only || (arc.size() > 1 && arc[0] == '0')) throw Error(Errc::invalid_argument, "bad OID: " + std::string(dotted));
+    arcs.push_back(arc);
     pos = dot + 1;
   }
-  if (arcs.size() < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] > 39) || arcs[1] > (1ull << 56))
+  auto small = [&](std::string_view arc, std::uint64_t& v) {
+    const auto r = std::from_chars(arc.data(), arc.data() + arc.size(), v);
+    return r.ec == std::errc() && r.ptr == arc.data() + arc.size();
+  };
+  std::uint64_t a0 = 0, a1 = 0;
+  if (arcs.size() < 2 || !small(arcs[0], a0) || !small(arcs[1], a1) || a0 > 2 || (a0 < 2 && a1 > 39) ||
+      a1 > (1ull << 56)) {
     throw Error(Errc::invalid_argument, "bad OID: " + std::string(dotted));
+  }
   Bytes value;
-  put_base128(value, arcs[0] * 40 + arcs[1]);
-  for (std::size_t i = 2; i < arcs.size(); ++i) put_base128(value, arcs[i]);
+  put_base128(value, a0 * 40 + a1);
+  for (std::size_t i = 2; i < arcs.size(); ++i) {
+    std::uint64_t v = 0;
+    if (small(arcs[i], v)) {
+      put_base128(value, v);
+    } else {
+      put_base128_decimal(value, std::string(arcs[i]));
+    }
+  }
   return tlv(tag::kOid, value);
 }
 
@@ -270,12 +317,21 @@ std::string oid_to_string(ByteView v) {
   if (v.back() & 0x80) malformed("truncated OID arc");
   std::string out;
   std::uint64_t acc = 0;
+  std::string big;  // the arc in decimal once it no longer fits in 56 bits
   bool first = true;
   unsigned bits = 0;
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (bits == 0 && v[i] == 0x80) malformed("non-minimal OID arc");
-    if (bits > 56) malformed("OID arc too large");
-    acc = (acc << 7) | (v[i] & 0x7f);
+    if (bits >= 140) malformed("OID arc too large");  // 2.25 UUID arcs are 128 bits
+    if (bits >= 56 && big.empty()) {
+      if (first) malformed("OID arc too large");
+      big = std::to_string(acc);
+    }
+    if (big.empty()) {
+      acc = (acc << 7) | (v[i] & 0x7f);
+    } else {
+      decimal_mul128_add(big, v[i] & 0x7fu);
+    }
     bits += 7;
     if (v[i] & 0x80) continue;
     if (first) {
@@ -283,9 +339,10 @@ std::string oid_to_string(ByteView v) {
       out = std::to_string(a) + "." + std::to_string(acc - a * 40);
       first = false;
     } else {
-      out += "." + std::to_string(acc);
+      out += "." + (big.empty() ? std::to_string(acc) : big);
     }
     acc = 0;
+    big.clear();
     bits = 0;
   }
   return out;

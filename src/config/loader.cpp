@@ -136,6 +136,63 @@ void read_audit(Section s, AuditConfig& c) {
   }
 }
 
+void read_tsa(Section s, TsaConfig& c) {
+  s.get_string_array("urls", c.urls);
+  for (const auto& u : c.urls) {
+    if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) s.fail("urls", "entries must be http:// or https:// URLs");
+  }
+  s.get_duration("timeout_ms", c.timeout, 100, 600'000);
+  s.get_string("policy_oid", c.policy_oid);
+  s.get_path("trust_file", c.trust_file);
+  Section b = s.sub("builtin");
+  b.get_bool("enabled", c.builtin_enabled);
+  b.get_string("key_label", c.builtin_key_label);
+  b.get_path("certificate_file", c.builtin_certificate_file);
+  b.get_path("chain_file", c.builtin_chain_file);
+  b.get_string("policy_oid", c.builtin_policy_oid);
+  b.get_bool("require_auth", c.builtin_require_auth);
+  b.finish();
+  s.finish();
+}
+
+void read_revocation(Section s, RevocationConfig& c) {
+  s.get_choice("on_unavailable", c.on_unavailable, {"fail", "degrade"});
+  s.get_duration("ocsp_timeout_ms", c.ocsp_timeout, 100, 600'000);
+  s.get_duration("crl_timeout_ms", c.crl_timeout, 100, 600'000);
+  s.get_string("ocsp_url", c.ocsp_url);
+  s.finish();
+}
+
+void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out) {
+  for (auto& t : tables) {
+    ProfileConfig p;
+    t.get_string("name", p.name);
+    t.get_string("credential", p.credential);
+    if (p.name.empty()) t.fail("name", "is required");
+    if (p.credential.empty()) t.fail("credential", "is required (an unattended credential id)");
+    for (const auto& other : out) {
+      if (other.name == p.name) t.fail("name", "'" + p.name + "' names two profiles");
+    }
+    t.get_choice("format", p.format, {"pades", "xades", "cades"});
+    t.get_choice("level", p.level, {"B-B", "B-T", "B-LT", "B-LTA"});
+    t.get_choice("packaging", p.packaging, {"enveloped", "enveloping", "detached"});
+    t.get_choice("digest", p.digest, {"sha256", "sha384", "sha512"});
+    t.get_string("reason", p.reason);
+    t.get_string("location", p.location);
+    t.get_string("contact_info", p.contact_info);
+    t.get_bool("visible", p.visible);
+    t.get_int("page", p.page, 1, 100000);
+    t.get_int("x", p.x, 0, 14400);
+    t.get_int("y", p.y, 0, 14400);
+    t.get_int("width", p.width, 1, 14400);
+    t.get_int("height", p.height, 1, 14400);
+    t.get_string("text", p.text);
+    t.get_string("xades_profile", p.xades_profile);
+    t.finish();
+    out.push_back(std::move(p));
+  }
+}
+
 std::filesystem::path absolute_dir(const std::filesystem::path& dir) {
   if (dir.empty()) return std::filesystem::current_path();
   return std::filesystem::absolute(dir).lexically_normal();
@@ -166,6 +223,9 @@ Config parse(std::string_view toml_text, std::string_view source_name, const std
   read_pki(top.sub("pki"), cfg.pki);
   read_auth(top.sub("auth"), cfg.auth);
   read_audit(top.sub("audit"), cfg.audit);
+  read_tsa(top.sub("tsa"), cfg.tsa);
+  read_revocation(top.sub("revocation"), cfg.revocation);
+  read_profiles(top.tables("profiles"), cfg.profiles);
   top.finish();
 
   // Defaults that depend on other keys, filled in once everything is read.

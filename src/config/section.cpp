@@ -162,6 +162,34 @@ Section Section::sub(std::string_view key) {
   return Section(t, name(key), *ctx_, t->source());
 }
 
+void Section::get_string_array(std::string_view key, std::vector<std::string>& out) {
+  const toml::node* n = find(key);
+  if (n == nullptr) return;
+  const toml::array* a = n->as_array();
+  if (a == nullptr) wrong_type(key, *n, "array of strings");
+  std::vector<std::string> values;
+  for (const auto& item : *a) {
+    const auto* v = item.as_string();
+    if (v == nullptr || v->get().empty()) fail(key, "must be an array of non-empty strings");
+    values.push_back(v->get());
+  }
+  out = std::move(values);
+}
+
+std::vector<Section> Section::tables(std::string_view key) {
+  std::vector<Section> out;
+  const toml::node* n = find(key);
+  if (n == nullptr) return out;
+  const toml::array* a = n->as_array();
+  if (a == nullptr || !a->is_array_of_tables()) wrong_type(key, *n, "array of tables", "write [[" + std::string(key) + "]] sections");
+  std::size_t i = 0;
+  for (const auto& item : *a) {
+    const toml::table* t = item.as_table();
+    out.emplace_back(t, name(key) + "[" + std::to_string(i++) + "]", *ctx_, t->source());
+  }
+  return out;
+}
+
 void Section::finish() const {
   if (table_ == nullptr) return;
   const toml::key* first = nullptr;

@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sigil/config/config.hpp"
 
@@ -68,6 +69,10 @@ class Section {
 
   // A nested table; an absent one reads as empty. The caller must finish() it.
   Section sub(std::string_view key);
+  // An array of strings (each non-empty); absent leaves `out` untouched.
+  void get_string_array(std::string_view key, std::vector<std::string>& out);
+  // An array of tables ([[key]]): one Section per element, named "key[i]". The caller finishes each.
+  std::vector<Section> tables(std::string_view key);
 
   // Throws Error(config_unknown_key) for the first (by line) key the schema never asked for.
   void finish() const;

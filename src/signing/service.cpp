@@ -1,8 +1,14 @@
 #include "sigil/signing/service.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 
+#include "ossl/digest.hpp"
 #include "ossl/x509.hpp"
+#include "sigil/audit/events.hpp"
+#include "sigil/cms/cades.hpp"
+#include "sigil/common/encoding.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/hsm/token.hpp"
 #include "sigil/store/store.hpp"
@@ -23,6 +29,42 @@ ResolvedCredential resolve(const store::CredentialRecord& r) {
   if (!r.chain_pem.empty()) c.certs.issuers = ossl::pem_to_der_chain(r.chain_pem);
   c.key_spec = ossl::spki_key_spec(ossl::inspect_certificate(c.certs.leaf).public_key_der);
   return c;
+}
+
+audit::SignatureEvent signature_event(const Caller& caller, const ResolvedCredential* credential,
+                                     std::string format, std::string level, std::string algorithm) {
+  audit::SignatureEvent e;
+  e.actor = {caller.user_id, caller.username, caller.address, caller.request_id};
+  e.api = caller.api;
+  if (credential != nullptr) {
+    e.credential_id = credential->id;
+    e.key_label = credential->key_label;
+    e.certificate_sha256 = hex_encode(ossl::digest(HashAlg::sha256, credential->certs.leaf));
+    e.certificate_subject = ossl::inspect_certificate(credential->certs.leaf).subject;
+  }
+  e.format = std::move(format);
+  e.level = std::move(level);
+  e.algorithm = std::move(algorithm);
+  return e;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "sha256:<hex>" of the document as received (hash-only: the digest the client sent).
+audit::DocumentRef document_ref(const Document& doc, HashAlg digest_alg) {
+  audit::DocumentRef r;
+  r.name = doc.name;
+  if (doc.digest) {
+    r.digest = std::string(hash_name(digest_alg)) + ":" + hex_encode(*doc.digest);
+  } else if (!doc.path.empty()) {
+    std::ifstream in(doc.path, std::ios::binary);
+    r.digest = "sha256:" + hex_encode(cms::digest_stream(HashAlg::sha256, in));
+  }
+  return r;
 }
 
 bool usable_unattended(const store::CredentialRecord& r, const Caller& caller) {
@@ -66,16 +108,67 @@ ResolvedCredential SigningService::service_credential(const Caller& caller, std:
 Bytes SigningService::sign_digest(const Caller& caller, std::string_view credential_id, SignatureScheme scheme,
                                   HashAlg hash, const Bytes& digest, bool raw_ecdsa) {
   const auto credential = service_credential(caller, credential_id);
-  if (digest.size() != digest_size(hash)) {
-    throw Error(Errc::invalid_argument,
-                "digest length " + std::to_string(digest.size()) + " does not fit " + std::string(hash_name(hash)),
-                true);
+  auto event = signature_event(caller, &credential, "raw", "", algorithm_name(scheme, hash));
+  event.documents.push_back({"", std::string(hash_name(hash)) + ":" + hex_encode(digest)});
+  return audited(caller, event, [&] {
+    if (digest.size() != digest_size(hash)) {
+      throw Error(Errc::invalid_argument,
+                  "digest length " + std::to_string(digest.size()) + " does not fit " + std::string(hash_name(hash)),
+                  true);
+    }
+    if (!credential.allows(scheme, hash)) {
+      throw Error(Errc::invalid_argument,
+                  "credential '" + credential.id + "' does not allow " + algorithm_name(scheme, hash), true);
+    }
+    return key_signer(credential)->sign_digest(scheme, hash, digest, raw_ecdsa);
+  });
+}
+
+std::vector<AttendedCredential> SigningService::credentials_of(const Caller& caller) {
+  std::vector<AttendedCredential> out;
+  for (const auto& r : store_.credentials().list(caller.user_id)) {
+    if (r.owner_user_id != caller.user_id || r.certificate_pem.empty()) continue;
+    out.push_back(AttendedCredential{resolve(r), r.status == "active", r.scal, r.second_factor, r.unattended});
   }
-  if (!credential.allows(scheme, hash)) {
-    throw Error(Errc::invalid_argument,
-                "credential '" + credential.id + "' does not allow " + algorithm_name(scheme, hash), true);
+  return out;
+}
+
+AttendedCredential SigningService::credential(const Caller& caller, std::string_view credential_id) {
+  const auto r = store_.credentials().get(credential_id);
+  if (!r || r->owner_user_id != caller.user_id || r->certificate_pem.empty()) {
+    throw Error(Errc::not_found, "no credential '" + std::string(credential_id) + "'", true);
   }
-  return key_signer(credential)->sign_digest(scheme, hash, digest, raw_ecdsa);
+  return AttendedCredential{resolve(*r), r->status == "active", r->scal, r->second_factor, r->unattended};
+}
+
+std::vector<Bytes> SigningService::sign_digests_authorized(const Caller& caller, std::string_view credential_id,
+                                                           SignatureScheme scheme, HashAlg hash,
+                                                           const std::vector<Bytes>& digests) {
+  const auto attended = credential(caller, credential_id);
+  if (!attended.enabled) {
+    throw Error(Errc::invalid_argument, "the credential '" + std::string(credential_id) + "' is disabled", true);
+  }
+  const auto& c = attended.credential;
+  auto event = signature_event(caller, &c, "raw", "", algorithm_name(scheme, hash));
+  for (const auto& d : digests) event.documents.push_back({"", std::string(hash_name(hash)) + ":" + hex_encode(d)});
+  return audited(caller, event, [&] {
+    for (const auto& d : digests) {
+      if (d.size() != digest_size(hash)) {
+        throw Error(Errc::invalid_argument,
+                    "digest length " + std::to_string(d.size()) + " does not fit " + std::string(hash_name(hash)),
+                    true);
+      }
+    }
+    if (!c.allows(scheme, hash)) {
+      throw Error(Errc::invalid_argument, "credential '" + c.id + "' does not allow " + algorithm_name(scheme, hash),
+                  true);
+    }
+    auto key = key_signer(c);
+    std::vector<Bytes> out;
+    out.reserve(digests.size());
+    for (const auto& d : digests) out.push_back(key->sign_digest(scheme, hash, d));
+    return out;
+  });
 }
 
 SignOutcome SigningService::sign_document(const Caller& caller, std::string_view credential_id, const Document& doc,
@@ -83,12 +176,63 @@ SignOutcome SigningService::sign_document(const Caller& caller, std::string_view
                                           std::optional<SignatureScheme> scheme) {
   const auto credential = service_credential(caller, credential_id);
   const SignatureScheme s = scheme.value_or(credential.default_scheme());
-  if (!credential.allows(s, req.digest_alg)) {
-    throw Error(Errc::invalid_argument,
-                "credential '" + credential.id + "' does not allow " + algorithm_name(s, req.digest_alg), true);
+  auto event = signature_event(caller, &credential, lower(format_name(req.format)), std::string(level_name(req.level)),
+                               algorithm_name(s, req.digest_alg));
+  event.documents.push_back(document_ref(doc, req.digest_alg));
+  return audited(caller, event, [&] {
+    if (!credential.allows(s, req.digest_alg)) {
+      throw Error(Errc::invalid_argument,
+                  "credential '" + credential.id + "' does not allow " + algorithm_name(s, req.digest_alg), true);
+    }
+    auto key = key_signer(credential);
+    auto outcome = documents_.sign_with_key(doc, req, credential.certs, s, *key, out);
+    event.level = std::string(level_name(outcome.level));
+    return outcome;
+  });
+}
+
+SignOutcome SigningService::complete_document(const Caller& caller, const Document& doc, const DocumentRequest& req,
+                                              const SignerCerts& certs, SignatureScheme scheme,
+                                              const Bytes& signature_value, const std::filesystem::path& out) {
+  auto event = signature_event(caller, nullptr, lower(format_name(req.format)), std::string(level_name(req.level)),
+                               algorithm_name(scheme, req.digest_alg));
+  if (!certs.leaf.empty()) {
+    event.certificate_sha256 = hex_encode(ossl::digest(HashAlg::sha256, certs.leaf));
+    event.certificate_subject = ossl::inspect_certificate(certs.leaf).subject;
   }
-  auto key = key_signer(credential);
-  return documents_.sign_with_key(doc, req, credential.certs, s, *key, out);
+  event.documents.push_back(document_ref(doc, req.digest_alg));
+  return audited(caller, event, [&] {
+    auto outcome = documents_.sign_document(doc, req, certs, scheme, signature_value, out);
+    event.level = std::string(level_name(outcome.level));
+    return outcome;
+  });
+}
+
+template <class Work>
+auto SigningService::audited(const Caller& caller, audit::SignatureEvent& event, Work&& work) -> decltype(work()) {
+  const auto start = std::chrono::steady_clock::now();
+  if (audit_ != nullptr) audit_->check_available();  // fail closed before any work
+  try {
+    auto result = work();
+    record(caller, event, start, nullptr);  // the result goes out only after this returned
+    return result;
+  } catch (const Error& e) {
+    if (e.code() != Errc::audit_unavailable) record(caller, event, start, &e);
+    throw;
+  } catch (const std::exception& e) {
+    const Error internal(Errc::internal, e.what());
+    record(caller, event, start, &internal);
+    throw;
+  }
+}
+
+void SigningService::record(const Caller&, audit::SignatureEvent& event, std::chrono::steady_clock::time_point start,
+                            const Error* error) {
+  if (audit_ == nullptr) return;
+  event.success = error == nullptr;
+  event.error = error == nullptr ? "" : std::string(error->info().name);
+  event.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  audit_->append(audit::to_event(event));
 }
 
 std::unique_ptr<KeySigner> SigningService::key_signer(const ResolvedCredential& credential) {

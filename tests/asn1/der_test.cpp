@@ -154,3 +154,23 @@ TEST(DerReader, TruncationsOfAValidTreeNeverCrash) {
 
 }  // namespace
 }  // namespace sigil::asn1
+
+namespace sigil::asn1 {
+namespace {
+
+// UUID-based OIDs (2.25.<128-bit integer>, ITU-T X.667) round-trip, byte-exact against OpenSSL's
+// encoding of the same OID (checked with `openssl asn1parse -genstr OID:...`).
+TEST(DerOid, ArcsBeyond64BitsRoundTrip) {
+  const std::string uuid_oid = "2.25.62699589397180710435648714778098733257";
+  const Bytes der = oid(uuid_oid);
+  EXPECT_EQ(oid_to_string(ByteView(der).subspan(2)), uuid_oid);
+  EXPECT_EQ(hex_encode(der), "061369deabc09bb2cdfa89bfae9ce38c86feaca149");
+  for (const std::string o : {"2.25.0", "2.25.18446744073709551615", "2.25.18446744073709551616", "1.2.840.113549.1.1.11"}) {
+    EXPECT_EQ(oid_to_string(ByteView(oid(o)).subspan(2)), o);
+  }
+  EXPECT_THROW(oid("2.25.0123"), Error);
+  EXPECT_THROW(oid("2.25." + std::string(41, '9')), Error);
+}
+
+}  // namespace
+}  // namespace sigil::asn1

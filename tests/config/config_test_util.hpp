@@ -83,6 +83,21 @@ inline void expect_same(const Config& e, const Config& a) {
   EXPECT_EQ(e.audit.checkpoint_interval, a.audit.checkpoint_interval);
   EXPECT_EQ(e.audit.group_commit_max, a.audit.group_commit_max);
   EXPECT_EQ(e.audit.group_commit_wait, a.audit.group_commit_wait);
+  EXPECT_EQ(e.tsa.urls, a.tsa.urls);
+  EXPECT_EQ(e.tsa.timeout, a.tsa.timeout);
+  EXPECT_EQ(e.tsa.policy_oid, a.tsa.policy_oid);
+  EXPECT_EQ(e.tsa.trust_file, a.tsa.trust_file);
+  EXPECT_EQ(e.tsa.builtin_enabled, a.tsa.builtin_enabled);
+  EXPECT_EQ(e.tsa.builtin_key_label, a.tsa.builtin_key_label);
+  EXPECT_EQ(e.tsa.builtin_certificate_file, a.tsa.builtin_certificate_file);
+  EXPECT_EQ(e.tsa.builtin_chain_file, a.tsa.builtin_chain_file);
+  EXPECT_EQ(e.tsa.builtin_policy_oid, a.tsa.builtin_policy_oid);
+  EXPECT_EQ(e.tsa.builtin_require_auth, a.tsa.builtin_require_auth);
+  EXPECT_EQ(e.revocation.on_unavailable, a.revocation.on_unavailable);
+  EXPECT_EQ(e.revocation.ocsp_timeout, a.revocation.ocsp_timeout);
+  EXPECT_EQ(e.revocation.crl_timeout, a.revocation.crl_timeout);
+  EXPECT_EQ(e.revocation.ocsp_url, a.revocation.ocsp_url);
+  EXPECT_EQ(e.profiles.size(), a.profiles.size());
 }
 
 }  // namespace sigil::config::test

@@ -141,3 +141,58 @@ TEST(ConfigSyntax, DuplicateKeyIsASyntaxError) {
 
 }  // namespace
 }  // namespace sigil::config::test
+
+namespace sigil::config::test {
+namespace {
+
+TEST(ConfigSigning, ProfilesTsaAndRevocationAreRead) {
+  const auto c = parse(R"(
+[server.tls]
+enabled = false
+[tsa]
+urls = ["http://127.0.0.1:9/tsa", "https://tsa.example.org/"]
+[tsa.builtin]
+enabled = false
+[revocation]
+on_unavailable = "degrade"
+[[profiles]]
+name = "invoices"
+credential = "cred_x"
+level = "B-T"
+visible = true
+[[profiles]]
+name = "xml"
+credential = "cred_y"
+format = "xades"
+)",
+                       "t.toml", "/etc/sigil");
+  ASSERT_EQ(c.tsa.urls.size(), 2U);
+  EXPECT_FALSE(c.tsa.builtin_enabled);
+  EXPECT_EQ(c.revocation.on_unavailable, "degrade");
+  ASSERT_EQ(c.profiles.size(), 2U);
+  EXPECT_EQ(c.profiles[0].level, "B-T");
+  EXPECT_TRUE(c.profiles[0].visible);
+  EXPECT_EQ(c.profiles[1].format, "xades");
+}
+
+TEST(ConfigSigning, BadSigningSettingsNameTheKey) {
+  auto fails_with = [](const char* text, const char* needle) {
+    try {
+      parse(std::string("[server.tls]\nenabled = false\n") + text, "t.toml", "/etc/sigil");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(e.detail().find(needle), std::string::npos) << e.detail();
+    }
+  };
+  fails_with("[tsa]\nurls = [\"ftp://x\"]\n", "tsa.urls");
+  fails_with("[tsa]\nurls = \"http://x\"\n", "tsa.urls");
+  fails_with("[revocation]\non_unavailable = \"maybe\"\n", "revocation.on_unavailable");
+  fails_with("[[profiles]]\nname = \"a\"\n", "profiles[0].credential");
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nlevel = \"B-X\"\n", "profiles[0].level");
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\n[[profiles]]\nname = \"a\"\ncredential = \"d\"\n", "two profiles");
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncolour = \"red\"\n", "profiles[0].colour");
+  
+}
+
+}  // namespace
+}  // namespace sigil::config::test

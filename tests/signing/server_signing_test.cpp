@@ -8,6 +8,7 @@
 #include "sigil/common/encoding.hpp"
 #include "sigil/http/router.hpp"
 #include "sigil/signing/service.hpp"
+#include "../admin/recording_sink.hpp"
 #include "validator_pki.hpp"
 
 namespace sigil::admin::test {
@@ -171,6 +172,41 @@ TEST_F(ServerSigning, BadInputGetsAClearJsonError) {
   // A disabled or attended credential is not usable unattended.
   svc_->set_credential_status(c.id, CredentialStatus::disabled);
   expect(call("POST", base + "sign/" + c.id + "/SHA256", json{{"bytes", "AA=="}}), 404, "no usable");
+}
+
+// Every signature is recorded before its result goes out; without a writable audit log nothing is
+// signed (fail closed).
+TEST_F(ServerSigning, EverySignatureIsAuditedAndTheAuditLogFailsClosed) {
+  sigil::test::RecordingSink sink;
+  signing_->set_audit(&sink);
+  const auto c = credential(service_user_);
+  const Bytes digest = ossl::digest(HashAlg::sha256, std::string("audited"));
+  const std::string target = "/services/rest/server-signing/sign-digest/" + c.id;
+  ASSERT_EQ(call("POST", target, json{{"algorithm", "SHA256"}, {"value", base64_encode(digest)}}).status, 200);
+  auto e = sink.last();
+  EXPECT_EQ(e.type, "signature.create");
+  EXPECT_EQ(e.outcome, "success");
+  EXPECT_EQ(e.details["credential_id"], c.id);
+  EXPECT_EQ(e.details["api"], "dss");
+  EXPECT_EQ(e.details["algorithm"], "ecdsa-sha256");
+  EXPECT_EQ(e.details["document.1.digest"], "sha256:" + hex_encode(digest));
+
+  // A refused signature is recorded as a failure.
+  EXPECT_EQ(call("POST", "/services/rest/server-signing/sign-with-signature-algo/" + c.id + "/RSA_SHA256",
+                 json{{"bytes", "AA=="}}).status, 400);
+  EXPECT_EQ(sink.last().outcome, "failure");
+  EXPECT_EQ(sink.last().details["error"], "invalid_argument");
+
+  // The log refuses the record: 503 and no signature value.
+  sink.fail_append = true;
+  const auto r = call("POST", target, json{{"algorithm", "SHA256"}, {"value", base64_encode(digest)}});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body["code"], "audit_unavailable");
+  EXPECT_FALSE(r.body.contains("value"));
+  sink.fail_append = false;
+  sink.unavailable = true;
+  EXPECT_EQ(call("POST", target, json{{"algorithm", "SHA256"}, {"value", base64_encode(digest)}}).status, 503);
+  signing_->set_audit(nullptr);
 }
 
 }  // namespace

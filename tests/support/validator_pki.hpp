@@ -47,9 +47,39 @@ inline std::filesystem::path validators_dir() {
   return std::filesystem::path(src != nullptr ? src : ".") / ".." / "shared" / "validators";
 }
 
+// The shared validator reads a definite length whose last header byte is 0x80 (128 = 81 80,
+// 384 = 82 01 80, ...) as BER indefinite length and WARNs "CMS uses BER indefinite-length encoding"
+// (adescheck.uses_indefinite_length looks at header[-1:] only). Lengths of structures holding ECDSA
+// signatures vary by a few bytes from run to run, so that false positive hits at random. Our DER
+// writer cannot produce indefinite lengths (src/asn1), so when --strict fails on that line alone,
+// the verdict without --strict is the real one.
+inline bool only_indefinite_length_false_positive(const std::string& output) {
+  std::istringstream in(output);
+  bool seen = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("FAIL", 0) == 0) return false;
+    if (line.rfind("WARN", 0) == 0) {
+      if (line.find("uses BER indefinite-length encoding") == std::string::npos) return false;
+      seen = true;
+    }
+  }
+  return seen;
+}
+
 // Runs validators/<tool> with `args`; the last line of the output is the verdict.
 inline CommandResult validate(const std::string& tool, const std::string& args) {
-  return run_command("'" + (validators_dir() / tool).string() + "' " + args);
+  const std::string cmd = "'" + (validators_dir() / tool).string() + "' ";
+  CommandResult r = run_command(cmd + args);
+  const auto strict = args.find("--strict");
+  if (r.exit_code == 1 && strict != std::string::npos && only_indefinite_length_false_positive(r.output)) {
+    std::string relaxed = args;
+    relaxed.erase(strict, 8);
+    CommandResult again = run_command(cmd + relaxed);
+    again.output = r.output + "\n(validator false positive on a 0x80-ending definite length; verdict without --strict)\n" +
+                   again.output;
+    return again;
+  }
+  return r;
 }
 
 // A TCP port on 127.0.0.1 that was free a moment ago.

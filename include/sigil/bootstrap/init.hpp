@@ -26,6 +26,7 @@ struct InitReport {
   std::vector<std::string> kept;             // what existed already
   std::optional<std::string> admin_password;  // set only when the admin was created now: print once
   std::filesystem::path config_path;
+  std::string demo_credential_id;              // the demo signer's unattended credential
   bool changed() const { return !created.empty(); }
 };
 

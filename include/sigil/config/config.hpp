@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "sigil/common/secure.hpp"
@@ -100,6 +101,44 @@ struct AuditConfig {
                                                       // during a commit share the next one; measured best)
 };
 
+// Time-stamps for B-T and above: external RFC 3161 TSAs, or the built-in TSA (docs/timestamps-and-revocation.md).
+inline constexpr const char* kDefaultTsaPolicy = "2.25.62699589397180710435648714778098733257";
+struct TsaConfig {
+  std::vector<std::string> urls;                     // external TSAs, tried in order; empty = the built-in TSA
+  std::chrono::milliseconds timeout{10000};          // per external TSA
+  std::string policy_oid;                            // policy requested from external TSAs
+  std::filesystem::path trust_file;                  // PEM trust anchors for external TSA replies
+  bool builtin_enabled = true;                       // POST /tsa and the local time-stamp source
+  std::string builtin_key_label = "demo-tsa";        // token key of the built-in TSA
+  std::filesystem::path builtin_certificate_file;    // default: <pki.dir>/tsa.pem
+  std::filesystem::path builtin_chain_file;          // default: <pki.dir>/issuing-ca.pem and root-ca.pem
+  std::string builtin_policy_oid = kDefaultTsaPolicy;
+  bool builtin_require_auth = false;                 // POST /tsa only for authenticated callers
+};
+
+struct RevocationConfig {
+  std::string on_unavailable = "fail";               // fail | degrade (sign at B-T and say so)
+  std::chrono::milliseconds ocsp_timeout{5000};
+  std::chrono::milliseconds crl_timeout{10000};
+  std::string ocsp_url;                              // asked instead of the certificates' AIA URLs
+};
+
+// A named signing profile ([[profiles]]): POST /api/v1/sign?profile=<name>.
+struct ProfileConfig {
+  std::string name;
+  std::string credential;                  // id of an unattended credential of the calling service user
+  std::string format = "pades";            // pades | xades | cades
+  std::string level = "B-B";               // B-B | B-T | B-LT | B-LTA
+  std::string packaging;                   // enveloped | enveloping | detached; default per format
+  std::string digest = "sha256";           // sha256 | sha384 | sha512
+  std::string reason, location, contact_info;  // PAdES signature dictionary
+  bool visible = false;                    // PAdES: a visible stamp
+  unsigned page = 1;                       // PAdES stamp: page (1-based) and box in points
+  unsigned x = 36, y = 36, width = 220, height = 60;
+  std::string text;                        // PAdES stamp: an extra line
+  std::string xades_profile;               // XAdES preset (e.g. "facturae-3.1")
+};
+
 struct Config {
   std::filesystem::path source;              // the file it was loaded from
   std::filesystem::path data_dir;            // default: directory of the config file
@@ -110,6 +149,9 @@ struct Config {
   PkiConfig pki;
   AuthConfig auth;
   AuditConfig audit;
+  TsaConfig tsa;
+  RevocationConfig revocation;
+  std::vector<ProfileConfig> profiles;
 };
 
 // Parses and validates; `source_name` appears in error messages. `base_dir` resolves relative paths.

@@ -3,6 +3,7 @@
 // and the format engines. It knows nothing about HTTP.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "sigil/common/clock.hpp"
+#include "sigil/common/error.hpp"
 #include "sigil/common/crypto_types.hpp"
 #include "sigil/common/signing.hpp"
 #include "sigil/signing/documents.hpp"
@@ -20,6 +22,10 @@ class Token;
 namespace sigil::store {
 class Store;
 }
+namespace sigil::audit {
+class Sink;
+struct SignatureEvent;
+}
 
 namespace sigil::signing {
 
@@ -27,7 +33,9 @@ namespace sigil::signing {
 struct Caller {
   std::string user_id;
   std::string username;
-  std::string address;  // client address, for the audit trail
+  std::string address;     // client address, for the audit trail
+  std::string request_id;  // for the audit trail
+  std::string api = "dss"; // API family: "dss" | "csc" | "signservice"
 };
 
 // A credential resolved for signing: its key, certificates and the algorithms it allows.
@@ -42,6 +50,15 @@ struct ResolvedCredential {
   bool allows(SignatureScheme scheme, HashAlg hash) const;
   // The scheme a format uses when the caller names none: RSA -> PKCS#1 v1.5, EC -> ECDSA.
   SignatureScheme default_scheme() const;
+};
+
+// A credential as an attended (CSC) API shows it: the resolved credential plus its policy facts.
+struct AttendedCredential {
+  ResolvedCredential credential;
+  bool enabled = false;        // status "active"
+  int scal = 2;                // 1 | 2
+  std::string second_factor;   // none | pin | otp | pin_otp
+  bool unattended = false;
 };
 
 // "rsa-pkcs1-sha256" for (rsa_pkcs1, sha256).
@@ -66,6 +83,19 @@ class SigningService {
   Bytes sign_digest(const Caller& caller, std::string_view credential_id, SignatureScheme scheme, HashAlg hash,
                     const Bytes& digest, bool raw_ecdsa = false);
 
+  // Attended signing (CSC): every credential with a certificate the caller owns, active or
+  // disabled; others are invisible. credential(): Error(not_found, public) when not the caller's.
+  std::vector<AttendedCredential> credentials_of(const Caller& caller);
+  AttendedCredential credential(const Caller& caller, std::string_view credential_id);
+
+  // Signatures over digests with an active credential the caller owns, one per digest, in order.
+  // The caller (the CSC layer) must have consumed the SAD for exactly these digests first
+  // (AuthorizationService::consume_sad); this checks ownership, status, digest lengths and the
+  // algorithm (Error(invalid_argument, public)) but not the second factor. Audited as one
+  // signature.create event (format "raw") listing every digest, like sign_digest.
+  std::vector<Bytes> sign_digests_authorized(const Caller& caller, std::string_view credential_id,
+                                             SignatureScheme scheme, HashAlg hash, const std::vector<Bytes>& digests);
+
   // A document signed with an unattended credential, written atomically to `out`. `scheme`
   // defaults to the key's (RSA PKCS#1 v1.5, ECDSA); the credential must allow it with req.digest_alg.
   SignOutcome sign_document(const Caller& caller, std::string_view credential_id, const Document& doc,
@@ -74,6 +104,16 @@ class SigningService {
 
   // The format engines for client-held keys (DSS getDataToSign / signDocument / extendDocument).
   DocumentSigner& documents() { return documents_; }
+
+  // Phase 2 of a document signature whose value a client computed (DSS signDocument), audited
+  // like every other signature.
+  SignOutcome complete_document(const Caller& caller, const Document& doc, const DocumentRequest& req,
+                                const SignerCerts& certs, SignatureScheme scheme, const Bytes& signature_value,
+                                const std::filesystem::path& out);
+
+  // Every signature is recorded here before its result is returned (fail closed: when the record
+  // cannot be written the operation fails with audit_unavailable). Null: no audit (unit tests).
+  void set_audit(audit::Sink* sink) { audit_ = sink; }
 
   // The KeySigner of a resolved credential (for the format engines' one-shot paths).
   std::unique_ptr<KeySigner> key_signer(const ResolvedCredential& credential);
@@ -85,8 +125,15 @@ class SigningService {
   store::Store& store_;
   hsm::Token& token_;
   const Clock& clock_;
+  // Runs `work` and records its outcome (success or the error) as a signature.create event.
+  template <class Work>
+  auto audited(const Caller& caller, audit::SignatureEvent& event, Work&& work) -> decltype(work());
+  void record(const Caller& caller, audit::SignatureEvent& event, std::chrono::steady_clock::time_point start,
+              const Error* error);
+
   std::filesystem::path spool_dir_;
   DocumentSigner documents_;
+  audit::Sink* audit_ = nullptr;
 };
 
 }  // namespace sigil::signing

@@ -55,7 +55,7 @@ http::Response sign_document(signing::SigningService& svc, http::Request& req) {
   const Bytes value = base64_member(sv, "value");
   const SpooledDocument doc(member(body, "toSignDocument"), svc.spool_dir(), p.request.digest_alg);
   RemoveOnExit out{output_path(svc)};
-  const auto outcome = svc.documents().sign_document(doc.document(), p.request, *p.certs, alg.scheme, value, out.path);
+  const auto outcome = svc.complete_document(caller(req), doc.document(), p.request, *p.certs, alg.scheme, value, out.path);
   return signed_response(out.path, output_name(doc.document().name, p.level_name, p.request.format, p.request.packaging),
                          outcome);
 }

@@ -16,6 +16,8 @@ signing::Caller caller(const http::Request& req) {
     c.username = req.principal->name;
   }
   c.address = req.remote_address;
+  c.request_id = req.request_id;
+  c.api = "dss";
   return c;
 }
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Signing through the real sigild: the demo signer `sigilctl init` creates signs the sample PDF
+# with the command `make run` prints (the built-in TSA time-stamps it), DSS server-signing over
+# TLS, the built-in TSA answering `openssl ts -query`, every output checked by the independent
+# validators, tampered copies rejected, bad input answered with 4xx JSON, and each signature in
+# the audit trail.
+# usage: signing_test.sh SIGILD SIGILCTL SOURCE_DIR
+SIGILD="$1"; SIGILCTL="$2"; SRC="$3"
+. "$SRC/tests/integration/lib.sh"
+V="$SRC/../shared/validators"
+
+I="$T/instance"
+init_instance "$I" || exit 1
+start_sigild "$I" || exit 1
+KEY="$(cat "$I/secrets/demo-signer.apikey")"
+AUTH=(-H "Authorization: Bearer $KEY")
+CRED="$(grep -m1 '^credential = ' "$I/sigil.toml" | sed 's/.*"\(.*\)"/\1/')"
+
+# 1. The README's command: the raw sample PDF in, the signed PDF out.
+code=$("${CURL[@]}" -o "$T/signed.pdf" -w '%{http_code}' -D "$T/headers" "${AUTH[@]}" -H 'Content-Type: application/pdf' \
+  --data-binary @"$I/demo/sample.pdf" "$BASE/api/v1/sign?profile=demo-pades&name=sample.pdf")
+check "demo profile signs the sample PDF (200)" test "$code" = 200
+check "level header says B-T" grep -qi '^x-sigil-signature-level: B-T' "$T/headers"
+check "signed PDF passes validate-pades --strict --level B-T" \
+  validate_strict validate-pades --level B-T --trust "$I/pki/root-ca.pem" "$T/signed.pdf"
+python3 - "$T/signed.pdf" "$T/tampered.pdf" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+i = d.find(b'Hello from Sigil')
+d[i] ^= 1
+open(sys.argv[2], 'wb').write(d)
+PY
+check "a tampered copy is rejected" bash -c "! '$V/validate-pades' --quiet --trust '$I/pki/root-ca.pem' '$T/tampered.pdf'"
+
+# 2. DSS server-signing over TLS.
+"${CURL[@]}" "${AUTH[@]}" "$BASE/services/rest/server-signing/keys" >"$T/keys.json"
+check "server-signing/keys lists the demo credential" grep -q "\"alias\":\"$CRED\"" "$T/keys.json"
+printf 'invoice 2026-0001' >"$T/data.txt"
+b64=$(base64 -w0 "$T/data.txt")
+"${CURL[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' -d "{\"bytes\":\"$b64\"}" \
+  "$BASE/services/rest/server-signing/sign/$CRED/SHA256" >"$T/sig.json"
+python3 -c "import json,sys;print(json.load(open('$T/sig.json'))['value'])" >"$T/sig.b64" 2>/dev/null
+openssl x509 -in "$I/pki/root-ca.pem" -noout 2>/dev/null
+"${CURL[@]}" "${AUTH[@]}" "$BASE/services/rest/server-signing/key/$CRED" |
+  python3 -c "import json,sys,base64;open('$T/leaf.der','wb').write(base64.b64decode(json.load(sys.stdin)['certificate']['encodedCertificate']))"
+openssl x509 -inform DER -in "$T/leaf.der" -out "$T/leaf.pem"
+check "server-signing/sign verifies (validate-raw-signature)" \
+  "$V/validate-raw-signature" --quiet --cert "$T/leaf.pem" --alg ecdsa --md sha256 --data "$T/data.txt" --sig-b64 "$(cat "$T/sig.b64")"
+
+# 3. The built-in TSA.
+openssl ts -query -data "$T/data.txt" -sha256 -cert -out "$T/req.tsq" 2>/dev/null
+code=$("${CURL[@]}" -o "$T/resp.tsr" -w '%{http_code}' -H 'Content-Type: application/timestamp-query' \
+  --data-binary @"$T/req.tsq" "$BASE/tsa")
+check "POST /tsa answers 200" test "$code" = 200
+cat "$I/pki/issuing-ca.pem" >"$T/untrusted.pem"
+check "the reply verifies with openssl ts -verify" \
+  bash -c "openssl ts -verify -queryfile '$T/req.tsq' -in '$T/resp.tsr' -CAfile '$I/pki/root-ca.pem' -untrusted '$T/untrusted.pem' 2>&1 | grep -q 'Verification: OK'"
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' --data-binary x "$BASE/tsa")
+check "POST /tsa with another content type: 415" test "$code" = 415
+
+# 4. Bad input: 4xx with a JSON error body, nothing signed.
+code=$("${CURL[@]}" -o "$T/err.json" -w '%{http_code}' "${AUTH[@]}" --data-binary 'not a pdf' \
+  "$BASE/api/v1/sign?profile=demo-pades")
+check "garbage instead of a PDF: 400" test "$code" = 400
+check "error body is JSON with a code" python3 -c "import json;d=json.load(open('$T/err.json'));assert d['code']=='invalid_document', d"
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "${AUTH[@]}" --data-binary @"$I/demo/sample.pdf" "$BASE/api/v1/sign?profile=nope")
+check "unknown profile: 404" test "$code" = 404
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' --data-binary @"$I/demo/sample.pdf" "$BASE/api/v1/sign?profile=demo-pades")
+check "no credentials: 401" test "$code" = 401
+
+# 5. The audit trail has the signatures (successes and the refused one) and verifies.
+kill -TERM "$SIGILD_PID"; wait "$SIGILD_PID" 2>/dev/null; SIGILD_PID=""
+"$SIGILCTL" --local --config "$I/sigil.toml" --json audit list --type signature.create --limit 50 >"$T/audit.json" 2>"$T/audit.err"
+cat >"$T/check_audit.py" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+recs = [json.dumps(r) for r in (d["records"] if isinstance(d, dict) else d)]
+ok = [r for r in recs if '"success"' in r]
+bad = [r for r in recs if '"failure"' in r]
+assert len(ok) >= 2 and len(bad) >= 1, (len(ok), len(bad), recs[:1])
+assert any('"pades"' in r for r in ok)
+PY
+check "signature records in the audit trail (successes and the refused one)" python3 "$T/check_audit.py" "$T/audit.json"
+check "audit chain verifies" "$SIGILCTL" --local --config "$I/sigil.toml" audit verify
+finish
