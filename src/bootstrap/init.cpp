@@ -39,7 +39,7 @@ struct Pki {
 constexpr Pki kPki[] = {
     {"demo-root-ca", "root-ca.pem", "CN=Sigil Demo Root CA,O=Sigil Demo,C=EU", ossl::CertProfile::root_ca, "ec-p384",
      3650, nullptr, nullptr},
-    {"demo-issuing-ca", "issuing-ca.pem", "CN=Sigil Demo Issuing CA 1,O=Sigil Demo,C=EU", ossl::CertProfile::issuing_ca,
+    {"demo-issuing-ca", "issuing-ca.pem", "CN=Sigil Demo Issuing CA 2026,O=Sigil Demo,C=EU", ossl::CertProfile::issuing_ca,
      "ec-p384", 1825, "root-ca.pem", "demo-root-ca"},
     {"demo-tsa", "tsa.pem", "CN=Sigil Demo TSA,O=Sigil Demo,C=EU", ossl::CertProfile::tsa, "ec-p256", 825,
      "issuing-ca.pem", "demo-issuing-ca"},
