@@ -373,9 +373,21 @@ class Pkcs11Token final : public Token {
 
   CK_OBJECT_HANDLE find_private(CK_SESSION_HANDLE s, const std::string& label) {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    const auto objs = find_objects(
+    auto objs = find_objects(
         fn(), s, {attr(CKA_CLASS, &cls), attr(CKA_TOKEN, &kTrue), attr_bytes(CKA_LABEL, label.data(), label.size())});
-    if (objs.size() > 1) throw Error(Errc::hsm_general, "several private keys are labelled '" + label + "'");
+    std::sort(objs.begin(), objs.end());
+    objs.erase(std::unique(objs.begin(), objs.end()), objs.end());
+    if (objs.size() > 1) {
+      // Right after the module was re-initialised under load, SoftHSM2 can list one key object
+      // twice while it reloads its object store (seen in ModuleReinit.UnderLoad*). The same CKA_ID
+      // is the same key; different ids under one label are a real ambiguity.
+      const Bytes id = get_attribute(fn(), s, objs.front(), CKA_ID);
+      for (std::size_t i = 1; i < objs.size(); ++i) {
+        if (get_attribute(fn(), s, objs[i], CKA_ID) != id) {
+          throw Error(Errc::hsm_general, "several private keys are labelled '" + label + "'");
+        }
+      }
+    }
     return objs.empty() ? CK_INVALID_HANDLE : objs.front();
   }
 
