@@ -129,7 +129,7 @@ OcspResult OcspClient::check(const Bytes& cert_der, const Bytes& issuer_der) con
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(clock_.now()));
   if (OCSP_basic_verify(basic.get(), nullptr, store.get(), OCSP_NOEXPLICIT) != 1) {
-    unusable(where + "signature or responder authorisation invalid: " + detail::openssl_reasons());
+    unusable(where + "signature or responder authorisation invalid: " + ossl::drain_errors());
   }
 
   int status = -1;

@@ -11,20 +11,6 @@
 
 namespace sigil::revocation::detail {
 
-std::string openssl_reasons() {
-  std::string out;
-  const char* data = nullptr;
-  int flags = 0;
-  char buf[256];
-  while (const unsigned long e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-    if (data != nullptr && (flags & ERR_TXT_STRING) != 0 && *data != '\0') out += std::string(" (") + data + ")";
-  }
-  return out.empty() ? "no OpenSSL error queued" : out;
-}
-
 ossl::Cert parse_cert(const Bytes& der) {
   const unsigned char* p = der.data();
   ossl::Cert c(d2i_X509(nullptr, &p, static_cast<long>(der.size())));

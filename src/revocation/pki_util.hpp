@@ -14,9 +14,6 @@
 
 namespace sigil::revocation::detail {
 
-// The thread's OpenSSL errors including their attached data (the X.509 verify reason), queue emptied.
-// (Candidate for ossl::drain_errors itself.)
-std::string openssl_reasons();
 // DER certificate -> X509; throws Error(invalid_argument).
 ossl::Cert parse_cert(const Bytes& der);
 Bytes cert_der(X509* cert);

@@ -58,22 +58,6 @@ std::vector<ossl::Cert> parse_pem_bundle(const std::string& pem, const char* wha
   return out;
 }
 
-// The thread's OpenSSL errors with their attached data (TS verification puts the X.509 verify
-// reason there, e.g. "Verify error:unable to get local issuer certificate"), queue emptied.
-std::string openssl_reasons() {
-  std::string out;
-  const char* data = nullptr;
-  int flags = 0;
-  char buf[256];
-  while (const unsigned long e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-    if (data != nullptr && (flags & ERR_TXT_STRING) != 0 && *data != '\0') out += std::string(" (") + data + ")";
-  }
-  return out.empty() ? "no OpenSSL error queued" : out;
-}
-
 Clock::time_point to_time_point(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) throw BadReply{"unreadable genTime"};
@@ -226,7 +210,7 @@ struct Client::Impl {
     TS_VERIFY_CTX_set_store(ctx.get(), store.release());  // owned by ctx from here on
     TS_VERIFY_CTX_set_certs(ctx.get(), untrusted.release());
     if (TS_RESP_verify_response(ctx.get(), resp.get()) != 1) {
-      throw BadReply{"verification failed: " + openssl_reasons()};
+      throw BadReply{"verification failed: " + ossl::drain_errors()};
     }
 
     const auto gen = to_time_point(TS_TST_INFO_get_time(tst));
