@@ -2,15 +2,22 @@
 
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
-
 #include <map>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+
+#include "sigil/bootstrap/auth_runtime.hpp"
 
 #include "ossl/digest.hpp"
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
 #include "sigil/api/audit.hpp"
+#include "sigil/api/csc.hpp"
 #include "sigil/api/dss.hpp"
+#include "sigil/api/oauth.hpp"
 #include "sigil/api/tsa.hpp"
 #include "sigil/audit/events.hpp"
 #include "sigil/bootstrap/runtime.hpp"
@@ -40,6 +47,31 @@ std::string printable(std::string_view s, std::size_t max = 64) {
   return out;
 }
 
+// The first CN of an RFC 2253 DN ("CN=batch-signer,O=Example"), with RFC 2253 escapes undone.
+std::optional<std::string> common_name(std::string_view dn) {
+  std::string value;
+  bool in_cn = false;
+  for (std::size_t i = 0; i < dn.size(); ++i) {
+    if (!in_cn) {
+      const bool at_start = i == 0 || dn[i - 1] == ',' || dn[i - 1] == '+';
+      if (at_start && dn.substr(i, 3) == "CN=") {
+        in_cn = true;
+        i += 2;
+      }
+      continue;
+    }
+    if (dn[i] == '\\' && i + 1 < dn.size()) {
+      value += dn[++i];
+    } else if (dn[i] == ',' || dn[i] == '+') {
+      break;
+    } else {
+      value += dn[i];
+    }
+  }
+  if (!in_cn || value.empty()) return std::nullopt;
+  return value;
+}
+
 // "sk_<prefix>_<secret>": the public prefix identifies the key without revealing it.
 std::string api_key_prefix(std::string_view key) {
   if (key.rfind("sk_", 0) != 0 || key.size() < 11) return "malformed";
@@ -57,13 +89,17 @@ std::string_view reason(store::VerifyResult r) {
   return "unknown";
 }
 
-// Callers authenticate with an API key (`Authorization: Bearer sk_...`) or, for people,
-// HTTP Basic with username and password. OAuth tokens, OTP and SAD come with the auth module.
+// Callers authenticate with an API key (`Authorization: Bearer sk_...`), an access token from
+// CSC auth/login or the OAuth token endpoint (`Bearer at_...`, scope "service" only: a
+// credential-scope token is a SAD and only signs through the CSC API), HTTP Basic with username
+// and password (people), or, with [auth] client_cert_users, a verified TLS client certificate whose
+// subject CN is the name of a service user.
 // Every outcome is audited (never the secret): auth.success, auth.failure with the reason, and
 // auth.lockout when this failure locked the account. The record is durable before the request
 // goes on; if it cannot be written the request fails with 503 audit_unavailable.
 std::optional<http::Principal> authenticate(store::Store& store, audit::Sink& audit, const Clock& clock,
-                                            const config::AuthConfig& auth, const http::Request& req) {
+                                            const config::AuthConfig& auth, auth::TokenService& tokens,
+                                            const http::Request& req) {
   audit::Actor actor{"", "", req.remote_address, req.request_id};
   const auto failure = [&](std::string_view method, std::string_view why, std::map<std::string, std::string> more = {}) {
     audit::Event e = audit::make_event(audit::type::auth_failure, actor, false);
@@ -74,12 +110,40 @@ std::optional<http::Principal> authenticate(store::Store& store, audit::Sink& au
     return std::optional<http::Principal>();
   };
   const auto header = req.header("Authorization");
-  if (!header) return failure("none", "no_credentials");
-  std::string_view h = *header;
   std::optional<std::string> user_id;
   std::string method;
   std::map<std::string, std::string> facts;  // what identifies the attempt (key prefix, username)
-  if (h.rfind("Bearer ", 0) == 0) {
+  if (!header && auth.client_cert_users && req.client_cert) {
+    method = "client_certificate";
+    facts["certificate_sha256"] = req.client_cert->sha256_fingerprint;
+    const auto cn = common_name(req.client_cert->subject);
+    std::optional<store::User> user;
+    try {
+      if (cn) user = store.users().get_by_username(store::normalize_username(*cn));
+    } catch (const Error&) {
+      user.reset();  // a CN that cannot be a username names nobody
+    }
+    if (!user) return failure(method, "unknown_user", facts);
+    if (!user->has_role(store::Role::service)) return failure(method, "not_a_service_user", facts);
+    user_id = user->id;
+  } else if (!header) {
+    return failure("none", "no_credentials");
+  }
+  std::string_view h = header ? *header : std::string_view();
+  if (method == "client_certificate") {
+    // authenticated above
+  } else if (h.rfind("Bearer at_", 0) == 0) {
+    method = "access_token";
+    try {
+      const auth::TokenInfo info = tokens.authenticate(h.substr(7));
+      facts["token_id"] = info.id;
+      if (info.client_id) facts["client_id"] = *info.client_id;
+      if (info.scope != "service") return failure(method, "credential_scope_token", facts);
+      user_id = info.user_id;
+    } catch (const auth::AuthError& e) {
+      return failure(method, auth::to_string(e.failure()), facts);
+    }
+  } else if (h.rfind("Bearer ", 0) == 0) {
     method = "api_key";
     facts["key_prefix"] = api_key_prefix(h.substr(7));
     user_id = store.api_keys().authenticate(h.substr(7));
@@ -237,10 +301,16 @@ struct Daemon::Impl {
   std::unique_ptr<revocation::CrlCache> crls;
   std::unique_ptr<revocation::Collector> collector;
   std::unique_ptr<signing::SigningService> signing;
+  Timestamper* timestamper = nullptr;  // the built-in TSA or the external TSA client
+  std::unique_ptr<bootstrap::AuthRuntime> auth;   // tokens, OTP, credential authorisation (after audit)
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<http::WorkerPool> pool;
   std::unique_ptr<http::Server> server;
+  // Deletes expired tokens, SADs, transactions and one-time codes every few minutes.
+  std::mutex purge_mutex;
+  std::condition_variable_any purge_wake;
+  std::jthread purger;
 
   explicit Impl(config::Config c) : config(std::move(c)) {
     files::ensure_dir(config.server.spool_dir, 0700);
@@ -260,6 +330,7 @@ struct Daemon::Impl {
 
     admin = std::make_unique<admin::AdminService>(*store, *token, clock);
     admin->protect_key(config.audit.key_label, "the audit log's checkpoint key");
+    auth = std::make_unique<bootstrap::AuthRuntime>(config, *store, clock, *audit.log);
     build_signing();
     pool = std::make_unique<http::WorkerPool>(config.server.worker_threads, config.server.worker_queue);
     register_routes();
@@ -267,7 +338,10 @@ struct Daemon::Impl {
     opts.access_log = config.log.access_log;
     server = std::make_unique<http::Server>(
         config.server, router, metrics, *pool,
-        [this](const http::Request& req) { return authenticate(*store, *audit.log, clock, config.auth, req); }, opts);
+        [this](const http::Request& req) {
+          return authenticate(*store, *audit.log, clock, config.auth, auth->tokens, req);
+        },
+        opts);
     server->add_readiness_check("store", [this] { store->ping(); });
     server->add_readiness_check("token", [this] { token->check_ready(); });
     server->add_readiness_check("audit", [this] { audit.log->check_available(); });
@@ -285,6 +359,28 @@ struct Daemon::Impl {
                            [this] { return static_cast<double>(audit.log->head().seq); });
     metrics.register_gauge("sigil_worker_queue_length", "Jobs waiting for a worker thread",
                            [this] { return static_cast<double>(pool->queued()); });
+    purger = std::jthread([this](std::stop_token stop) { purge_loop(stop); });
+  }
+
+  ~Impl() {
+    purger.request_stop();
+    purge_wake.notify_all();
+  }
+
+  void purge_loop(const std::stop_token& stop) {
+    constexpr std::chrono::minutes kEvery{5};
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock lock(purge_mutex);
+        purge_wake.wait_for(lock, stop, kEvery, [] { return false; });
+      }
+      if (stop.stop_requested()) return;
+      try {
+        if (const auto n = auth->purge_expired(); n > 0) log::debug("purged {} expired token/SAD/OTP row(s)", n);
+      } catch (const std::exception& e) {
+        log::warn("purging expired tokens and SADs failed: {}", e.what());
+      }
+    }
   }
 
   void build_signing() {
@@ -302,7 +398,7 @@ struct Daemon::Impl {
       builtin_tsa = std::make_unique<tsa::TimeStampAuthority>(*tsa_key, read_tsa_certs(config), o);
       log::info("built-in TSA on key '{}' (POST /tsa)", config.tsa.builtin_key_label);
     }
-    Timestamper* timestamper = builtin_tsa.get();
+    timestamper = builtin_tsa.get();
     if (!config.tsa.urls.empty()) {
       tsp::ClientOptions o;
       for (const auto& url : config.tsa.urls) o.endpoints.push_back({url, {}, {}});
@@ -326,10 +422,17 @@ struct Daemon::Impl {
     signing->set_audit(audit.log.get());
   }
 
+  void register_csc();
+  void register_oauth();
+
   void register_routes() {
     api::dss::register_routes(router, *signing, build_profiles(config.profiles));
     if (builtin_tsa) api::tsa::register_routes(router, *builtin_tsa, config.tsa.builtin_require_auth);
+    if (config.csc.enabled) register_csc();
     api::admin::register_routes(router, *admin, clock, config.pki.dir.string(), *audit.log);
+    api::admin::register_second_factor_routes(router, *admin, clock, *audit.log,
+                                              {auth->enrolments.get(), &auth->authorization, config.otp.issuer});
+    register_oauth();
     api::audit_api::register_routes(router, store->database(), *audit.log, audit.public_key_der);
     router.add("GET", "/api/v1/whoami", http::AuthRequirement::authenticated(), [](http::Request& req) {
       nlohmann::json roles = nlohmann::json::array();
@@ -338,6 +441,34 @@ struct Daemon::Impl {
     });
   }
 };
+
+void Daemon::Impl::register_csc() {
+  api::csc::CscContext c{*signing, auth->tokens, auth->authorization};
+  c.users = &store->users();
+  c.login_policy = config.auth;
+  c.timestamper = timestamper;
+  c.otp_delivered = auth->otp_delivered();
+  c.info.name = config.csc.name;
+  c.info.logo = config.csc.logo;
+  c.info.region = config.csc.region;
+  c.info.lang = config.csc.lang;
+  c.info.description = config.csc.description;
+  c.multisign = config.authorization.max_signatures;
+  api::csc::register_routes(router, c);
+  log::info("CSC API v2 under /csc/v2/ (OTP provider '{}')", config.authorization.otp_provider);
+}
+
+// The OAuth 2.0 endpoints (CSC oauth2/*, portals) and the admin routes of OAuth clients.
+void Daemon::Impl::register_oauth() {
+  api::oauth::OAuthContext o{auth->oauth, auth->clients, auth->tokens, auth->authorization, *store, clock};
+  o.audit = audit.log.get();
+  o.login_policy = config.auth;
+  o.otp_delivered = auth->otp_delivered();
+  o.service_name = config.csc.name;
+  o.secure_cookie = config.server.tls;
+  api::oauth::register_routes(router, o);
+  api::oauth::register_admin_routes(router, auth->clients, store->users(), *audit.log);
+}
 
 Daemon::Daemon(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Daemon::~Daemon() = default;

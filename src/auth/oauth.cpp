@@ -65,10 +65,21 @@ OAuthClient client_from_row(const store::Row& r) {
                      split(r.get_text("grant_types"), ','),
                      split(r.get_text("scopes"), ' '),
                      !r.is_null("secret_hash"),
-                     r.get_int("created_at")};
+                     r.get_int("created_at"),
+                     r.opt_text("service_user_id")};
 }
 
-constexpr std::string_view kClientColumns = "client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at";
+constexpr std::string_view kClientColumns =
+    "client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at, service_user_id";
+
+// Whether the user is active and holds the role "service".
+bool active_service_user(store::Database& db, const std::string& user_id) {
+  return db
+      .query_one("SELECT 1 FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = 'service' "
+                 "WHERE u.id = $1 AND u.status = 'active'",
+                 {user_id})
+      .has_value();
+}
 
 }  // namespace
 
@@ -90,28 +101,41 @@ OAuthClients::OAuthClients(store::Database& db, const Clock& clock) : db_(db), c
 
 RegisteredClient OAuthClients::add(const NewOAuthClient& c) {
   if (c.name.empty() || c.name.size() > 128) throw Error(Errc::invalid_argument, "client name must be 1..128 bytes", true);
-  if (c.redirect_uris.empty() || c.redirect_uris.size() > kMaxRedirectUris) {
-    throw Error(Errc::invalid_argument, "a client needs 1..10 redirect URIs", true);
-  }
-  for (const auto& u : c.redirect_uris) check_redirect_uri(u);
   if (c.grant_types.empty()) throw Error(Errc::invalid_argument, "a client needs a grant type", true);
   for (const auto& g : c.grant_types) {
-    if (g != "authorization_code" && g != "refresh_token") {
+    if (g != "authorization_code" && g != "refresh_token" && g != "client_credentials") {
       throw Error(Errc::invalid_argument, "unsupported grant type: " + g, true);
     }
   }
+  // A machine-to-machine client (client_credentials only) has no redirect URI; a browser client 1..10.
+  const bool code_grant = contains(c.grant_types, "authorization_code");
+  if ((code_grant && c.redirect_uris.empty()) || c.redirect_uris.size() > kMaxRedirectUris) {
+    throw Error(Errc::invalid_argument, "a client needs 1..10 redirect URIs", true);
+  }
+  for (const auto& u : c.redirect_uris) check_redirect_uri(u);
   for (const auto& s : c.scopes) {
     if (s != "service" && s != "credential") throw Error(Errc::invalid_argument, "unknown scope: " + s, true);
   }
+  if (contains(c.grant_types, "client_credentials")) {
+    if (!c.confidential) throw Error(Errc::invalid_argument, "client_credentials needs a confidential client", true);
+    if (!c.service_user_id) throw Error(Errc::invalid_argument, "client_credentials needs a service user", true);
+    if (!contains(c.scopes, "service")) throw Error(Errc::invalid_argument, "client_credentials needs scope service", true);
+  } else if (c.service_user_id) {
+    throw Error(Errc::invalid_argument, "a service user is bound only with the client_credentials grant", true);
+  }
+  if (c.service_user_id && !active_service_user(db_, *c.service_user_id)) {
+    throw Error(Errc::invalid_argument, "the service user must be an active user with role service", true);
+  }
   RegisteredClient out;
   out.client = OAuthClient{"cl_" + random_token(12), c.name, c.redirect_uris, c.grant_types, c.scopes, c.confidential,
-                           to_unix(clock_.now())};
+                           to_unix(clock_.now()), c.service_user_id};
   if (c.confidential) out.secret = SecretString(std::string(kSecretPrefix) + random_token(32));
-  db_.exec("INSERT INTO oauth_clients (client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at) "
-           "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+  db_.exec("INSERT INTO oauth_clients (client_id, name, secret_hash, redirect_uris, grant_types, scopes, created_at, "
+           "service_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
            {out.client.client_id, out.client.name,
             c.confidential ? store::Value{sha256_hex(out.secret.view())} : store::Value{nullptr},
-            join(c.redirect_uris, "\n"), join(c.grant_types, ","), join(c.scopes, " "), out.client.created_at});
+            join(c.redirect_uris, "\n"), join(c.grant_types, ","), join(c.scopes, " "), out.client.created_at,
+            store::nullable(c.service_user_id)});
   return out;
 }
 
@@ -254,6 +278,88 @@ IssuedTokens OAuthService::refresh(std::string_view client_id, const std::option
   const OAuthClient client = clients_.authenticate(client_id, client_secret);
   if (!contains(client.grant_types, "refresh_token")) throw AuthError(AuthFailure::unauthorized_client);
   return tokens_.refresh(refresh_token, client.client_id);
+}
+
+IssuedTokens OAuthService::client_credentials(std::string_view client_id,
+                                              const std::optional<std::string_view>& client_secret,
+                                              std::string_view scope) {
+  const OAuthClient client = clients_.authenticate(client_id, client_secret);
+  if (!contains(client.grant_types, "client_credentials") || !client.confidential || !client.service_user_id) {
+    throw AuthError(AuthFailure::unauthorized_client, "client " + client.client_id + " may not use client_credentials");
+  }
+  if (!scope.empty() && scope != "service") throw AuthError(AuthFailure::scope_invalid, "client_credentials gives scope service");
+  if (!contains(client.scopes, "service")) throw AuthError(AuthFailure::scope_invalid, "scope service not allowed");
+  if (!active_service_user(db_, *client.service_user_id)) {
+    throw AuthError(AuthFailure::user_disabled, "service user " + *client.service_user_id + " disabled or not a service user");
+  }
+  return tokens_.issue(*client.service_user_id, client.client_id, "service", std::nullopt, false);
+}
+
+bool OAuthService::revoke(std::string_view client_id, const std::optional<std::string_view>& client_secret,
+                          std::string_view token) {
+  const OAuthClient client = clients_.authenticate(client_id, client_secret);
+  if (token.empty() || token.size() > 256) return false;
+  // Only a token of this client: another client's token is left alone (RFC 7009 §2.1).
+  if (!db_.query_one("SELECT 1 FROM auth_tokens WHERE token_hash = $1 AND client_id = $2",
+                     {sha256_hex(token), client.client_id})) {
+    return false;
+  }
+  return tokens_.revoke(token);
+}
+
+// ---- login tickets ----
+
+namespace {
+constexpr std::string_view kTicketPrefix = "lt_";
+}
+
+LoginTickets::LoginTickets(store::Database& db, const Clock& clock, std::chrono::seconds ttl, unsigned max_attempts)
+    : db_(db), clock_(clock), ttl_(ttl), max_attempts_(max_attempts) {}
+
+SecretString LoginTickets::create(std::string_view user_id, std::string_view client_id, std::string_view request_digest,
+                                  const std::optional<std::string>& transaction_id) {
+  const std::int64_t now = to_unix(clock_.now());
+  purge_expired();
+  SecretString ticket(std::string(kTicketPrefix) + random_token(32));
+  db_.exec("INSERT INTO oauth_login_tickets (ticket_hash, user_id, client_id, request_digest, transaction_id, attempts, "
+           "expires_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
+           {sha256_hex(ticket.view()), std::string(user_id), std::string(client_id), std::string(request_digest),
+            store::nullable(transaction_id), now + ttl_.count(), now});
+  return ticket;
+}
+
+std::optional<LoginTicket> LoginTickets::check(std::string_view ticket, std::string_view client_id,
+                                               std::string_view request_digest) {
+  if (!ticket.starts_with(kTicketPrefix) || ticket.size() > 64) return std::nullopt;
+  const auto row = db_.query_one(
+      "SELECT user_id, client_id, request_digest, transaction_id, attempts, expires_at FROM oauth_login_tickets "
+      "WHERE ticket_hash = $1",
+      {sha256_hex(ticket)});
+  if (!row || row->get_int("expires_at") <= to_unix(clock_.now())) return std::nullopt;
+  if (row->get_text("client_id") != client_id || !constant_time_equal(row->get_text("request_digest"), request_digest)) {
+    return std::nullopt;
+  }
+  if (row->get_int("attempts") >= static_cast<std::int64_t>(max_attempts_)) return std::nullopt;
+  return LoginTicket{row->get_text("user_id"), row->get_text("client_id"), row->opt_text("transaction_id"),
+                     row->get_int("attempts")};
+}
+
+bool LoginTickets::fail(std::string_view ticket) {
+  const std::string hash = sha256_hex(ticket);
+  db_.exec("UPDATE oauth_login_tickets SET attempts = attempts + 1 WHERE ticket_hash = $1", {hash});
+  if (db_.exec("DELETE FROM oauth_login_tickets WHERE ticket_hash = $1 AND attempts >= $2",
+               {hash, static_cast<std::int64_t>(max_attempts_)}) > 0) {
+    return false;
+  }
+  return true;
+}
+
+bool LoginTickets::consume(std::string_view ticket) {
+  return db_.exec("DELETE FROM oauth_login_tickets WHERE ticket_hash = $1", {sha256_hex(ticket)}) == 1;
+}
+
+std::int64_t LoginTickets::purge_expired() {
+  return db_.exec("DELETE FROM oauth_login_tickets WHERE expires_at <= $1", {to_unix(clock_.now())});
 }
 
 }  // namespace sigil::auth

@@ -3,6 +3,9 @@
 #include <cstdio>
 
 #include "sigil/admin/service.hpp"
+#include "sigil/auth/authorization.hpp"
+#include "sigil/common/secure.hpp"
+#include "sigil/otp/otp.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/hsm/token.hpp"
 #include "sigil/store/store.hpp"
@@ -87,6 +90,60 @@ DemoSigner ensure_demo_signer(store::Store& store, hsm::Token& token, const Cloc
     files::ensure_dir(out.sample_pdf.parent_path(), 0700);
     files::write_atomic(out.sample_pdf, sample_pdf(), 0644);
     created("sample document " + out.sample_pdf.string());
+  }
+  return out;
+}
+
+DemoPerson ensure_demo_person(store::Store& store, hsm::Token& token, const Clock& clock, const fs::path& dir,
+                              const std::function<void(const std::string&)>& created) {
+  DemoPerson out;
+  out.password_file = dir / "secrets" / "alice.password";
+  out.pin_file = dir / "secrets" / "alice.pin";
+  admin::AdminService svc(store, token, clock);
+
+  auto user = store.users().get_by_username(kDemoPersonUser);
+  if (!user) {
+    std::string password = random_token(15);
+    store::NewUser u;
+    u.username = kDemoPersonUser;
+    u.profile.display_name = "Alice Demo";
+    u.profile.email = "alice@example.invalid";
+    store.users().create(u, {store::Role::signer}, password);
+    files::write_atomic(out.password_file, password + "\n", 0600);
+    secure_wipe(password.data(), password.size());
+    user = store.users().get_by_username(kDemoPersonUser);
+    created("user '" + std::string(kDemoPersonUser) + "' (role signer), password in " + out.password_file.string());
+  }
+  if (!token.find_key(kDemoPersonKey)) {
+    svc.generate_key(kDemoPersonKey, KeySpec::parse("ec-p256"));
+    created("key '" + std::string(kDemoPersonKey) + "' (ec-p256) in the token");
+  }
+  if (const auto row = store.keys().get(kDemoPersonKey); !row || !row->certificate_pem) {
+    svc.issue_with_demo_ca(kDemoPersonKey, admin::CertificateIssue{"CN=Alice Demo,O=Sigil Demo,C=EU", 825, "signer"},
+                           (dir / "pki").string());
+    created("certificate of key '" + std::string(kDemoPersonKey) + "' from the demo issuing CA");
+  }
+  for (const auto& c : svc.list_credentials(std::string(kDemoPersonUser))) {
+    if (c.key_label == kDemoPersonKey) out.credential_id = c.id;
+  }
+  if (out.credential_id.empty()) {
+    admin::NewCredential n;
+    n.owner_username = kDemoPersonUser;
+    n.key_label = kDemoPersonKey;
+    n.description = "Alice's signing credential (PIN + one-time code)";
+    n.scal = 2;
+    n.second_factor = admin::SecondFactor::pin_otp;
+    out.credential_id = svc.create_credential(n).id;
+    created("credential " + out.credential_id + " (SCAL2, PIN + OTP) on key '" + kDemoPersonKey + "'");
+  }
+  if (!fs::exists(out.pin_file)) {
+    otp::ProviderRegistry none;
+    auth::NoAuthEvents quiet;
+    auth::AuthorizationService authorization(store, clock, none, quiet);
+    SecretString pin = otp::random_code(6);
+    authorization.set_pin(out.credential_id, pin.view());
+    files::write_atomic(out.pin_file, std::string(pin.view()) + "\n", 0600);
+    created("PIN of credential " + out.credential_id + " in " + out.pin_file.string());
   }
   return out;
 }

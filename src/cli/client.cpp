@@ -10,6 +10,8 @@
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
 #include "sigil/api/audit.hpp"
+#include "sigil/api/oauth.hpp"
+#include "sigil/bootstrap/auth_runtime.hpp"
 #include "sigil/bootstrap/runtime.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
@@ -66,6 +68,10 @@ class LocalClient final : public AdminClient {
     service_->protect_key(config_.audit.key_label, "the audit log's checkpoint key");
     api::admin::register_routes(router_, *service_, clock_, config_.pki.dir.string(), *audit_.log);
     api::audit_api::register_routes(router_, store_->database(), *audit_.log, audit_.public_key_der);
+    auth_ = std::make_unique<bootstrap::AuthRuntime>(config_, *store_, clock_, *audit_.log);
+    api::admin::register_second_factor_routes(router_, *service_, clock_, *audit_.log,
+                                              {auth_->enrolments.get(), &auth_->authorization, config_.otp.issuer});
+    api::oauth::register_admin_routes(router_, auth_->clients, store_->users(), *audit_.log);
   }
 
   ApiResult call(const std::string& method, const std::string& path, const nlohmann::json& body) override {
@@ -113,6 +119,7 @@ class LocalClient final : public AdminClient {
   std::unique_ptr<hsm::Token> token_;
   bootstrap::AuditRuntime audit_;  // closed (final checkpoint) before the token and store go
   std::unique_ptr<admin::AdminService> service_;
+  std::unique_ptr<bootstrap::AuthRuntime> auth_;  // OTP enrolments, PINs, second-factor locks
   http::Router router_;
 };
 

@@ -1,5 +1,10 @@
-// sigilctl credential create|list|show|assign|disable|enable — a key, its certificate and a policy.
+// sigilctl credential create|list|show|assign|disable|enable|pin — a key, its certificate and a policy.
+#include <unistd.h>
+
 #include "cli/client.hpp"
+#include "sigil/common/error.hpp"
+#include "sigil/common/files.hpp"
+#include "sigil/common/secure.hpp"
 
 namespace sigil::cli {
 namespace {
@@ -92,6 +97,37 @@ void register_credential(CLI::App& app, GlobalOptions& g, Action& action) {
 
   register_state_change(cred, g, action, "disable", "Disable a credential (it can no longer sign)");
   register_state_change(cred, g, action, "enable", "Enable a disabled credential");
+
+  // The signer's PIN (Argon2id in the store): from a file, SIGIL_NEW_PIN, or the terminal.
+  auto pid = std::make_shared<std::string>();
+  auto pfile = std::make_shared<std::string>();
+  auto* pin = cred->add_subcommand("pin", "Set the PIN of a credential (policy pin or pin_otp)");
+  pin->add_option("id", *pid, "Credential id")->required();
+  pin->add_option("--pin-file", *pfile, "Read the PIN from this file ('-' = stdin)");
+  pin->callback([&g, &action, pid, pfile] {
+    action = [&g, pid, pfile] {
+      std::string value;
+      if (!pfile->empty()) {
+        value = read_input(*pfile);
+        files::trim_line_end(value);
+      } else if (const char* v = std::getenv("SIGIL_NEW_PIN")) {
+        value = v;
+      } else if (::isatty(STDIN_FILENO) != 0) {
+        const char* p = ::getpass("New PIN: ");
+        value = p != nullptr ? p : "";
+        if (p != nullptr) secure_wipe(const_cast<char*>(p), value.size());
+      } else {
+        throw Error(Errc::invalid_argument, "no PIN: use --pin-file or SIGIL_NEW_PIN", true);
+      }
+      nlohmann::json body = {{"pin", value}};
+      secure_wipe(value.data(), value.size());
+      make_client(g)->call("PUT", "/credentials/" + path_segment(*pid) + "/pin", body);
+      auto& sent = body["pin"].get_ref<std::string&>();
+      secure_wipe(sent.data(), sent.size());
+      print(g, {{"pin_set", *pid}}, "PIN set for credential " + *pid + "\n");
+      return 0;
+    };
+  });
 }
 
 }  // namespace sigil::cli

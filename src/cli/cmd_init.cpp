@@ -26,6 +26,7 @@ void register_init(CLI::App& app, GlobalOptions& global, Action& action) {
         for (const auto& k : r.kept) human += "  kept    " + k + "\n";
       }
       j["demo_credential"] = r.demo_credential_id;
+      j["demo_person_credential"] = r.demo_person_credential_id;
       if (r.admin_password) {
         j["admin_password"] = *r.admin_password;
         human += "\nAdministrator '" + opts->admin_username + "' password (shown once, store it now): " +

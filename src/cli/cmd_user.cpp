@@ -1,7 +1,9 @@
-// sigilctl user add|list|show|disable|enable|unlock|passwd.
+// sigilctl user add|list|show|disable|enable|unlock|passwd, and the second factor:
+// user otp enrol|remove, user second-factor, user unlock-2fa.
 #include <unistd.h>
 
 #include "cli/client.hpp"
+#include "sigil/common/encoding.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/common/secure.hpp"
@@ -107,6 +109,67 @@ void register_user(CLI::App& app, GlobalOptions& g, Action& action) {
   register_simple(user, g, action, "disable", "Disable a user (no login, no signing)");
   register_simple(user, g, action, "enable", "Enable a disabled user");
   register_simple(user, g, action, "unlock", "Clear a login lockout");
+
+  // The second factor. The enrolment URI holds the seed: shown once, optionally written as a QR PNG.
+  auto* otp = user->add_subcommand("otp", "OTP enrolment of a signer (TOTP/HOTP authenticator apps)")->require_subcommand(1);
+  struct Enrol {
+    std::string username, kind = "totp", qr_file;
+  };
+  auto e = std::make_shared<Enrol>();
+  auto* enrol = otp->add_subcommand("enrol", "Enrol a user: prints the otpauth:// URI once (and writes the QR code)");
+  enrol->add_option("username", e->username, "User name")->required();
+  enrol->add_option("--kind", e->kind, "totp | hotp")->capture_default_str()->check(CLI::IsMember({"totp", "hotp"}));
+  enrol->add_option("--qr", e->qr_file, "Write the QR code PNG to this file (mode 0600)");
+  enrol->callback([&g, &action, e] {
+    action = [&g, e] {
+      auto r = make_client(g)->call("POST", "/users/" + path_segment(e->username) + "/otp", {{"kind", e->kind}});
+      std::string human = "enrolled '" + e->username + "' (" + e->kind +
+                          "); give this to their authenticator app (shown once):\n" + r.body.value("uri", "") + "\n";
+      if (!e->qr_file.empty() && r.body.contains("qr_png")) {
+        Bytes png = base64_decode(r.body["qr_png"].get<std::string>());
+        files::write_atomic(e->qr_file, std::string(png.begin(), png.end()), 0600);
+        human += "QR code written to " + e->qr_file + "\n";
+      }
+      print(g, r.body, human);
+      auto& uri = r.body["uri"].get_ref<std::string&>();
+      secure_wipe(uri.data(), uri.size());
+      return 0;
+    };
+  });
+  auto rm = std::make_shared<Enrol>();
+  auto* remove = otp->add_subcommand("remove", "Remove a user's OTP enrolment");
+  remove->add_option("username", rm->username, "User name")->required();
+  remove->add_option("--kind", rm->kind, "totp | hotp")->capture_default_str()->check(CLI::IsMember({"totp", "hotp"}));
+  remove->callback([&g, &action, rm] {
+    action = [&g, rm] {
+      make_client(g)->call("DELETE", "/users/" + path_segment(rm->username) + "/otp/" + rm->kind);
+      print(g, {{"removed", rm->kind}, {"user", rm->username}}, "removed the " + rm->kind + " enrolment of '" + rm->username + "'\n");
+      return 0;
+    };
+  });
+
+  auto sfname = std::make_shared<std::string>();
+  auto* sf = user->add_subcommand("second-factor", "Show a user's OTP enrolments and second-factor lock");
+  sf->add_option("username", *sfname, "User name")->required();
+  sf->callback([&g, &action, sfname] {
+    action = [&g, sfname] {
+      const auto r = make_client(g)->call("GET", "/users/" + path_segment(*sfname) + "/second-factor");
+      print(g, r.body, describe(r.body, {"user", "enrolled", "locked_until"}));
+      return 0;
+    };
+  });
+
+  auto uname = std::make_shared<std::string>();
+  auto* unlock2 = user->add_subcommand("unlock-2fa", "Lift a second-factor lock (too many wrong PINs/OTPs)");
+  unlock2->add_option("username", *uname, "User name")->required();
+  unlock2->callback([&g, &action, uname] {
+    action = [&g, uname] {
+      const auto r = make_client(g)->call("POST", "/users/" + path_segment(*uname) + "/second-factor/unlock",
+                                          nlohmann::json::object());
+      print(g, r.body, "lifted the second-factor lock of '" + *uname + "'\n");
+      return 0;
+    };
+  });
 
   auto pname = std::make_shared<std::string>();
   auto pfile = std::make_shared<std::string>();

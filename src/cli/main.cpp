@@ -7,6 +7,10 @@
 #include "sigil/common/error.hpp"
 #include "sigil/common/log.hpp"
 
+namespace sigil::cli {
+void register_client(CLI::App& app, GlobalOptions& g, Action& action);  // cmd_client.cpp
+}
+
 int main(int argc, char** argv) {
   using namespace sigil;
   CLI::App app{"sigilctl — administer a Sigil signing server"};
@@ -32,6 +36,7 @@ int main(int argc, char** argv) {
   cli::register_apikey(app, global, action);
   cli::register_doctor(app, global, action);
   cli::register_audit(app, global, action);
+  cli::register_client(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

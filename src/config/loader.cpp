@@ -120,7 +120,108 @@ void read_pki(Section s, PkiConfig& c) {
 void read_auth(Section s, AuthConfig& c) {
   s.get_int("max_failed_logins", c.max_failed_logins, 1);
   s.get_duration("lockout_seconds", c.lockout, 1, kMaxSeconds);
+  s.get_path("key_file", c.key_file);
+  s.get_duration("access_token_ttl_seconds", c.access_token_ttl, 60, kMaxSeconds);
+  s.get_duration("credential_token_ttl_seconds", c.credential_token_ttl, 10, 3600);
+  s.get_duration("refresh_token_ttl_seconds", c.refresh_token_ttl, 60, 366LL * 24 * 3600);
+  s.get_bool("client_cert_users", c.client_cert_users);
   s.finish();
+}
+
+void read_authorization(Section s, AuthorizationConfig& c) {
+  s.get_string("otp_provider", c.otp_provider);
+  s.get_int("max_attempts", c.max_attempts, 1, 100);
+  s.get_int("max_failures_before_lock", c.max_failures_before_lock, 1, 1000);
+  s.get_duration("lockout_seconds", c.lockout, 1, kMaxSeconds);
+  s.get_duration("transaction_ttl_seconds", c.transaction_ttl, 10, 86400);
+  s.get_duration("sad_ttl_seconds", c.sad_ttl, 10, 86400);
+  s.get_int("max_signatures", c.max_signatures, 1, 10000);
+  s.finish();
+}
+
+void read_otp_channels(std::vector<Section> tables, std::vector<OtpChannelConfig>& out) {
+  for (auto& t : tables) {
+    OtpChannelConfig c;
+    t.get_string("name", c.name);
+    if (c.name.empty()) t.fail("name", "is required");
+    for (const auto& other : out) {
+      if (other.name == c.name) t.fail("name", "'" + c.name + "' names two channels");
+    }
+    t.get_choice("type", c.type, {"file", "webhook", "smtp", "command"});
+    if (c.type.empty()) t.fail("type", "is required (file, webhook, smtp or command)");
+    t.get_choice("recipient_field", c.recipient_field, {"email", "mobile", "username"});
+    t.get_path("path", c.path);
+    t.get_string("url", c.url);
+    t.get_path("ca_file", c.ca_file);
+    t.get_secret("authorization", c.authorization);
+    t.get_int("attempts", c.attempts, 1, 10);
+    t.get_duration("backoff_ms", c.backoff, 0, 60'000);
+    t.get_duration("timeout_ms", c.timeout, 100, 600'000);
+    t.get_string("from", c.from);
+    t.get_string("subject", c.subject);
+    t.get_string("username", c.username);
+    t.get_secret("password", c.password);
+    t.get_string_array("command", c.command);
+    t.finish();
+    if (c.type == "file" && c.path.empty()) t.fail("path", "is required for a file channel");
+    if ((c.type == "webhook" || c.type == "smtp") && c.url.empty()) t.fail("url", "is required for a " + c.type + " channel");
+    if (c.type == "webhook" && c.url.rfind("https://", 0) != 0 && c.url.rfind("http://", 0) != 0) {
+      t.fail("url", "must be an https:// URL (http:// only for loopback)");
+    }
+    if (c.type == "smtp" && c.url.rfind("smtps://", 0) != 0 && c.url.rfind("smtp://", 0) != 0) {
+      t.fail("url", "must be an smtps:// or smtp:// URL");
+    }
+    if (c.type == "smtp" && c.from.empty()) t.fail("from", "is required for an smtp channel");
+    if (c.type == "command" && (c.command.empty() || c.command.front().front() != '/')) {
+      t.fail("command", "must be an argv array whose first element is an absolute path");
+    }
+    out.push_back(std::move(c));
+  }
+}
+
+void read_otp(Section s, OtpConfig& c) {
+  s.get_string("issuer", c.issuer);
+  s.get_int("totp_window", c.totp_window, 0, 10);
+  s.get_int("hotp_look_ahead", c.hotp_look_ahead, 0, 1000);
+  s.get_path("plugin_dir", c.plugin_dir);
+  read_otp_channels(s.tables("channels"), c.channels);
+  for (auto& t : s.tables("providers")) {
+    OtpProviderConfig p;
+    t.get_string("name", p.name);
+    t.get_string("channel", p.channel);
+    if (p.name.empty()) t.fail("name", "is required");
+    if (p.name == "totp" || p.name == "hotp") t.fail("name", "'" + p.name + "' is a built-in provider");
+    if (p.channel.empty()) t.fail("channel", "is required (the name of an [[otp.channels]] entry or a plugin channel)");
+    for (const auto& other : c.providers) {
+      if (other.name == p.name) t.fail("name", "'" + p.name + "' names two providers");
+    }
+    t.get_int("digits", p.digits, 6, 8);
+    t.get_duration("ttl_seconds", p.ttl, 30, 3600);
+    t.get_string("text", p.text);
+    t.finish();
+    if (!p.text.empty() && p.text.find("{code}") == std::string::npos) t.fail("text", "must contain {code}");
+    c.providers.push_back(std::move(p));
+  }
+  for (auto& t : s.tables("plugins")) {
+    OtpPluginConfig p;
+    t.get_string("name", p.name);
+    if (p.name.empty()) t.fail("name", "is required");
+    t.get_string("config", p.config);
+    t.finish();
+    c.plugins.push_back(std::move(p));
+  }
+  s.finish();
+}
+
+void read_csc(Section s, CscConfig& c) {
+  s.get_bool("enabled", c.enabled);
+  s.get_string("name", c.name);
+  s.get_string("logo", c.logo);
+  s.get_string("region", c.region);
+  s.get_string("lang", c.lang);
+  s.get_string("description", c.description);
+  s.finish();
+  if (c.region.size() != 2) s.fail("region", "must be an ISO 3166-1 alpha-2 country code");
 }
 
 void read_audit(Section s, AuditConfig& c) {
@@ -222,6 +323,9 @@ Config parse(std::string_view toml_text, std::string_view source_name, const std
   read_hsm(top.sub("hsm"), cfg.hsm);
   read_pki(top.sub("pki"), cfg.pki);
   read_auth(top.sub("auth"), cfg.auth);
+  read_authorization(top.sub("authorization"), cfg.authorization);
+  read_otp(top.sub("otp"), cfg.otp);
+  read_csc(top.sub("csc"), cfg.csc);
   read_audit(top.sub("audit"), cfg.audit);
   read_tsa(top.sub("tsa"), cfg.tsa);
   read_revocation(top.sub("revocation"), cfg.revocation);

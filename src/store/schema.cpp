@@ -239,11 +239,31 @@ CREATE INDEX auth_tokens_by_grant ON auth_tokens(grant_id);
 CREATE INDEX auth_tokens_by_expiry ON auth_tokens(expires_at);
 )sql";
 
+// OAuth: client_credentials for service users (a client bound to one user with role "service"),
+// and the login page's server-side tickets (docs/adr/0017-oauth-login-page.md). ALTER TABLE ... ADD
+// COLUMN with a NULL default and a REFERENCES clause runs on SQLite and PostgreSQL alike.
+constexpr std::string_view kOAuthServiceClients = R"sql(
+ALTER TABLE oauth_clients ADD COLUMN service_user_id TEXT REFERENCES users(id) ON DELETE SET NULL;
+
+CREATE TABLE oauth_login_tickets (
+  ticket_hash    TEXT NOT NULL PRIMARY KEY, -- hex SHA-256 of "lt_<256 random bits>"
+  user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id      TEXT NOT NULL REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+  request_digest TEXT NOT NULL,             -- hex SHA-256 of the authorization request it is bound to
+  transaction_id TEXT,                      -- credential authorisation transaction (delivered OTP)
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  expires_at     BIGINT NOT NULL,
+  created_at     BIGINT NOT NULL
+);
+CREATE INDEX oauth_login_tickets_by_expiry ON oauth_login_tickets(expires_at);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
     Migration{2, "keys, credentials", kKeysAndCredentials},
     Migration{3, "audit trail", kAuditTrail},
     Migration{5, "auth", kAuth},
+    Migration{6, "oauth service clients, login tickets", kOAuthServiceClients},
 };
 
 }  // namespace

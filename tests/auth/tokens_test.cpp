@@ -252,5 +252,96 @@ TEST_F(OAuthTest, RefreshGrant) {
                       AuthFailure::grant_invalid);
 }
 
+// grant_type=client_credentials: a confidential client bound to one service user.
+TEST_F(OAuthTest, ClientCredentialsForAServiceUser) {
+  const std::string svc = store_->users().create(store::NewUser{"svc-batch", {}, store::UserStatus::active}, {store::Role::service});
+  NewOAuthClient c;
+  c.name = "batch";
+  c.grant_types = {"client_credentials"};
+  c.scopes = {"service"};
+  c.service_user_id = svc;
+  const RegisteredClient batch = clients_.add(c);  // no redirect URI needed
+  EXPECT_EQ(clients_.get(batch.client.client_id)->service_user_id, svc);
+
+  const IssuedTokens t = oauth_.client_credentials(batch.client.client_id, batch.secret.view());
+  EXPECT_TRUE(t.refresh_token.empty());
+  EXPECT_EQ(t.scope, "service");
+  const TokenInfo info = tokens_.authenticate(t.access_token.view());
+  EXPECT_EQ(info.user_id, svc);
+  EXPECT_EQ(info.client_id, batch.client.client_id);
+  EXPECT_NO_THROW(oauth_.client_credentials(batch.client.client_id, batch.secret.view(), "service"));
+  EXPECT_AUTH_FAILURE(oauth_.client_credentials(batch.client.client_id, batch.secret.view(), "credential"),
+                      AuthFailure::scope_invalid);
+  EXPECT_AUTH_FAILURE(oauth_.client_credentials(batch.client.client_id, std::string_view("cs_wrong")),
+                      AuthFailure::client_invalid);
+  // The portal has no service user and no such grant.
+  EXPECT_AUTH_FAILURE(oauth_.client_credentials(portal_.client.client_id, secret()), AuthFailure::unauthorized_client);
+  // A disabled service user gets nothing.
+  store_->users().set_status(svc, store::UserStatus::disabled);
+  EXPECT_AUTH_FAILURE(oauth_.client_credentials(batch.client.client_id, batch.secret.view()), AuthFailure::user_disabled);
+
+  // Registration rules: public clients, people and unbound clients cannot use the grant.
+  NewOAuthClient pub = c;
+  pub.confidential = false;
+  EXPECT_SIGIL_ERROR(clients_.add(pub), Errc::invalid_argument);
+  NewOAuthClient person = c;
+  person.service_user_id = alice_;  // a signer, not a service user
+  EXPECT_SIGIL_ERROR(clients_.add(person), Errc::invalid_argument);
+  NewOAuthClient unbound = c;
+  unbound.service_user_id.reset();
+  EXPECT_SIGIL_ERROR(clients_.add(unbound), Errc::invalid_argument);
+  NewOAuthClient bound_without_grant;
+  bound_without_grant.name = "x";
+  bound_without_grant.redirect_uris = {"https://x.example.com/cb"};
+  bound_without_grant.service_user_id = svc;
+  EXPECT_SIGIL_ERROR(clients_.add(bound_without_grant), Errc::invalid_argument);
+  NewOAuthClient code_without_uri;
+  code_without_uri.name = "y";
+  EXPECT_SIGIL_ERROR(clients_.add(code_without_uri), Errc::invalid_argument);
+}
+
+TEST_F(OAuthTest, RevokeOnlyTheClientsOwnTokens) {
+  const SecretString code = oauth_.issue_code(request(), alice_);
+  const IssuedTokens t = oauth_.exchange_code(portal_.client.client_id, secret(), code.view(), "https://portal.example.com/cb", verifier_);
+  NewOAuthClient c;
+  c.name = "other";
+  c.redirect_uris = {"https://other.example.com/cb"};
+  const RegisteredClient other = clients_.add(c);
+  EXPECT_FALSE(oauth_.revoke(other.client.client_id, other.secret.view(), t.access_token.view()));
+  EXPECT_NO_THROW(tokens_.authenticate(t.access_token.view()));
+  EXPECT_AUTH_FAILURE(oauth_.revoke(portal_.client.client_id, std::string_view("cs_bad"), t.access_token.view()),
+                      AuthFailure::client_invalid);
+  EXPECT_FALSE(oauth_.revoke(portal_.client.client_id, secret(), "at_unknown"));
+  // A refresh token takes its grant (and so the access token) with it.
+  EXPECT_TRUE(oauth_.revoke(portal_.client.client_id, secret(), t.refresh_token.view()));
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view()), AuthFailure::token_invalid);
+}
+
+TEST_F(OAuthTest, LoginTicketsAreBoundShortLivedAndSingleUse) {
+  LoginTickets tickets(db(), clock_, std::chrono::seconds{120}, 2);
+  const std::string id = portal_.client.client_id;
+  const SecretString t = tickets.create(alice_, id, "digest-1", std::string("tx-1"));
+  EXPECT_TRUE(t.view().starts_with("lt_"));
+  EXPECT_FALSE(db().query_one("SELECT 1 FROM oauth_login_tickets WHERE ticket_hash = $1", {std::string(t.view())}));
+  const auto ok = tickets.check(t.view(), id, "digest-1");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->user_id, alice_);
+  EXPECT_EQ(ok->transaction_id, "tx-1");
+  EXPECT_FALSE(tickets.check(t.view(), id, "digest-2"));     // another request
+  EXPECT_FALSE(tickets.check(t.view(), "cl_other", "digest-1"));  // another client
+  EXPECT_FALSE(tickets.check("lt_forged", id, "digest-1"));
+  EXPECT_TRUE(tickets.fail(t.view()));   // one attempt left
+  EXPECT_FALSE(tickets.fail(t.view()));  // used up
+  EXPECT_FALSE(tickets.check(t.view(), id, "digest-1"));
+
+  const SecretString u = tickets.create(alice_, id, "digest-1", std::nullopt);
+  EXPECT_TRUE(tickets.consume(u.view()));
+  EXPECT_FALSE(tickets.consume(u.view()));
+  const SecretString late = tickets.create(alice_, id, "digest-1", std::nullopt);
+  clock_.advance(std::chrono::seconds{121});
+  EXPECT_FALSE(tickets.check(late.view(), id, "digest-1"));
+  EXPECT_EQ(tickets.purge_expired(), 1);
+}
+
 }  // namespace
 }  // namespace sigil::auth::test

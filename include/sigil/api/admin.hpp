@@ -11,6 +11,13 @@
 #include "sigil/common/clock.hpp"
 #include "sigil/http/router.hpp"
 
+namespace sigil::otp {
+class OtpEnrolments;
+}
+namespace sigil::auth {
+class AuthorizationService;
+}
+
 namespace sigil::api::admin {
 
 inline constexpr const char* kPrefix = "/api/admin/v1";
@@ -20,5 +27,22 @@ inline constexpr const char* kPrefix = "/api/admin/v1";
 // Every state-changing route is audited through `audit` (fail closed, see routes.hpp).
 void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir,
                      audit::Sink& audit);
+
+// The second factor, administered (admin role, audited like the rest):
+//   POST   /users/{username}/otp          {"kind": "totp"|"hotp"} -> {kind, uri, qr_png (base64)}:
+//                                          the seed is in the URI, shown this once
+//   DELETE /users/{username}/otp/{kind}
+//   GET    /users/{username}/second-factor -> {enrolled: [...], locked_until}
+//   POST   /users/{username}/second-factor/unlock
+//   PUT    /credentials/{id}/pin          {"pin": "..."} (4..64 characters, Argon2id)
+// `enrolments` may be null when no OTP key is configured: the OTP routes then answer 400
+// `unsupported` naming the missing [auth] key_file.
+struct SecondFactorAdmin {
+  otp::OtpEnrolments* enrolments = nullptr;
+  auth::AuthorizationService* authorization = nullptr;
+  std::string otp_issuer = "Sigil";
+};
+void register_second_factor_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock,
+                                   audit::Sink& audit, SecondFactorAdmin second_factor);
 
 }  // namespace sigil::api::admin

@@ -59,6 +59,12 @@ inline constexpr std::string_view system_init = "system.init";
 inline constexpr std::string_view system_startup = "system.startup";
 inline constexpr std::string_view system_shutdown = "system.shutdown";
 // admin.<object>.<verb>: admin.key.generate, admin.user.create, ... (see api/admin/routes.cpp).
+// OAuth endpoints (api/oauth): a code issued by the login page; a token issued or refused by the
+// token endpoint (details: grant_type, client_id, user_id; never a secret); a revocation.
+inline constexpr std::string_view oauth_code_issued = "oauth.code_issued";
+inline constexpr std::string_view oauth_token_issued = "oauth.token_issued";
+inline constexpr std::string_view oauth_token_refused = "oauth.token_refused";
+inline constexpr std::string_view oauth_token_revoked = "oauth.token_revoked";
 }  // namespace type
 
 inline constexpr std::string_view kSuccess = "success";

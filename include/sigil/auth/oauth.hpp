@@ -24,6 +24,8 @@ struct OAuthClient {
   std::vector<std::string> scopes;         // "service", "credential"
   bool confidential = true;                // has a secret
   std::int64_t created_at = 0;
+  // grant_type=client_credentials: the service user (role "service") the client acts as.
+  std::optional<std::string> service_user_id;
 };
 
 struct NewOAuthClient {
@@ -32,6 +34,10 @@ struct NewOAuthClient {
   std::vector<std::string> grant_types{"authorization_code", "refresh_token"};
   std::vector<std::string> scopes{"service", "credential"};
   bool confidential = true;
+  // Binds the client to one user with role "service" for grant_type=client_credentials (the grant
+  // must be listed, the client must be confidential). A client with only client_credentials needs
+  // no redirect URI.
+  std::optional<std::string> service_user_id;
 };
 
 struct RegisteredClient {
@@ -46,7 +52,8 @@ class OAuthClients {
 
   // Error(invalid_argument) for a redirect URI that is not absolute https:// (http:// only on
   // loopback, or a private-use scheme "com.example.app:/cb"), with a fragment, or for unknown grant
-  // types or scopes.
+  // types or scopes; for client_credentials on a public client or without a service user, and for
+  // a service_user_id that is not an active user with role "service".
   RegisteredClient add(const NewOAuthClient& client);
   std::optional<OAuthClient> get(std::string_view client_id);
   std::vector<OAuthClient> list();
@@ -109,12 +116,60 @@ class OAuthService {
   IssuedTokens refresh(std::string_view client_id, const std::optional<std::string_view>& client_secret,
                        std::string_view refresh_token);
 
+  // Token endpoint, grant_type=client_credentials (CSC "oauth2client", service users): a confidential
+  // client bound to a service user gets a "service" access token for that user, without a refresh
+  // token. `scope` empty or "service" (AuthError scope_invalid otherwise). AuthError client_invalid
+  // (authentication), unauthorized_client (grant not allowed, public client, no service user),
+  // user_disabled (the service user is disabled or lost its role).
+  IssuedTokens client_credentials(std::string_view client_id, const std::optional<std::string_view>& client_secret,
+                                  std::string_view scope = {});
+
+  // RFC 7009 (oauth2/revoke): authenticates the client, then revokes `token` if it is an access or
+  // refresh token issued to that client (a refresh token takes its grant with it). Returns false for
+  // an unknown token or one of another client (nothing happens; the endpoint answers 200 anyway).
+  bool revoke(std::string_view client_id, const std::optional<std::string_view>& client_secret, std::string_view token);
+
  private:
   store::Database& db_;
   const Clock& clock_;
   OAuthClients& clients_;
   TokenService& tokens_;
   OAuthOptions options_;
+};
+
+// Server-side tickets of the browser login page (oauth2/authorize, docs/adr/0017): after a correct
+// password, when the page must ask again (a delivered OTP), the page carries a ticket instead of the
+// password. "lt_" + 256 random bits, SHA-256 stored (oauth_login_tickets), bound to the user, the
+// client, a digest of the authorization request and the credential transaction; short-lived, a
+// bounded number of attempts, single use.
+struct LoginTicket {
+  std::string user_id;
+  std::string client_id;
+  std::optional<std::string> transaction_id;
+  std::int64_t attempts = 0;  // failed second-factor attempts made with it so far
+};
+
+class LoginTickets {
+ public:
+  LoginTickets(store::Database& db, const Clock& clock, std::chrono::seconds ttl = std::chrono::seconds{300},
+               unsigned max_attempts = 3);
+  // A new ticket (deletes expired ones first).
+  SecretString create(std::string_view user_id, std::string_view client_id, std::string_view request_digest,
+                      const std::optional<std::string>& transaction_id);
+  // The ticket's facts if it exists, is unexpired, is bound to this client and request digest and
+  // has attempts left; nullopt otherwise (the caller starts again).
+  std::optional<LoginTicket> check(std::string_view ticket, std::string_view client_id, std::string_view request_digest);
+  // A failed attempt with it; returns false when it is now used up (deleted).
+  bool fail(std::string_view ticket);
+  // Single use: deletes it; false if it was already gone (a concurrent use).
+  bool consume(std::string_view ticket);
+  std::int64_t purge_expired();
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  std::chrono::seconds ttl_;
+  unsigned max_attempts_;
 };
 
 // base64url(SHA-256(verifier)) without padding (RFC 7636 §4.2); AuthError pkce_invalid for a

@@ -34,6 +34,23 @@ DemoSigner ensure_demo_signer(store::Store& store, hsm::Token& token, const Cloc
                               const std::filesystem::path& dir,
                               const std::function<void(const std::string&)>& created);
 
+// The demo person for the CSC API: user `alice` (role signer) with a random password, an EC P-256
+// key certified by the demo issuing CA, and a SCAL2 credential whose policy is PIN + OTP (the OTP
+// is delivered through the development `file` channel that init configures). The password and PIN
+// are written to secrets/alice.password and secrets/alice.pin (0600).
+inline constexpr const char* kDemoPersonUser = "alice";
+inline constexpr const char* kDemoPersonKey = "alice";
+
+struct DemoPerson {
+  std::string credential_id;
+  std::filesystem::path password_file;
+  std::filesystem::path pin_file;
+};
+
+DemoPerson ensure_demo_person(store::Store& store, hsm::Token& token, const Clock& clock,
+                              const std::filesystem::path& dir,
+                              const std::function<void(const std::string&)>& created);
+
 // A one-page PDF 1.4 with a line of text, valid xref: the sample document.
 std::string sample_pdf();
 

@@ -27,6 +27,7 @@ struct InitReport {
   std::optional<std::string> admin_password;  // set only when the admin was created now: print once
   std::filesystem::path config_path;
   std::string demo_credential_id;              // the demo signer's unattended credential
+  std::string demo_person_credential_id;       // alice's SCAL2 PIN+OTP credential (CSC demo)
   bool changed() const { return !created.empty(); }
 };
 

@@ -86,9 +86,79 @@ struct PkiConfig {
   std::filesystem::path dir;                 // demo PKI: CA/TSA/OCSP certificates (PEM)
 };
 
+// [auth]: who may call (docs/authentication.md). The login lockout is also the OAuth login page's.
 struct AuthConfig {
   unsigned max_failed_logins = 5;
   std::chrono::seconds lockout{900};
+  std::filesystem::path key_file;                       // 32-byte key sealing OTP seeds and codes; empty = no OTP
+  std::chrono::seconds access_token_ttl{3600};
+  std::chrono::seconds credential_token_ttl{300};       // scope "credential" tokens
+  std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+  bool client_cert_users = false;                       // mTLS: the certificate's CN names a service user
+};
+
+// [authorization]: credential authorisation (CSC credentials/authorize), attempts and SADs.
+struct AuthorizationConfig {
+  std::string otp_provider = "totp";                    // provider of credentials with an OTP factor
+  unsigned max_attempts = 3;                            // wrong attempts that void a transaction
+  unsigned max_failures_before_lock = 5;                // wrong attempts that lock the user
+  std::chrono::seconds lockout{900};
+  std::chrono::seconds transaction_ttl{300};
+  std::chrono::seconds sad_ttl{300};
+  unsigned max_signatures = 100;                        // numSignatures at most (CSC multisign)
+};
+
+// [[otp.channels]]: how a delivered code reaches the user.
+struct OtpChannelConfig {
+  std::string name;
+  std::string type;                                     // file | webhook | smtp | command
+  std::string recipient_field;                          // email | mobile | username; default per type
+  std::filesystem::path path;                           // file
+  std::string url;                                      // webhook, smtp
+  std::filesystem::path ca_file;                        // webhook, smtp
+  SecretRef authorization;                              // webhook: Authorization header value
+  unsigned attempts = 3;                                // webhook
+  std::chrono::milliseconds backoff{500};               // webhook
+  std::chrono::milliseconds timeout{10000};             // webhook, smtp, command
+  std::string from, subject = "Your signing code";      // smtp
+  std::string username;                                 // smtp AUTH
+  SecretRef password;                                   // smtp AUTH
+  std::vector<std::string> command;                     // command: argv, argv[0] absolute
+};
+
+// [[otp.providers]]: delivered one-time codes over a channel.
+struct OtpProviderConfig {
+  std::string name;
+  std::string channel;
+  unsigned digits = 6;
+  std::chrono::seconds ttl{300};
+  std::string text;                                     // empty = the built-in text
+};
+
+struct OtpPluginConfig {
+  std::string name;
+  std::string config;                                   // passed to the plugin's init()
+};
+
+// [otp]: the pluggable second factor (docs/otp-plugins.md).
+struct OtpConfig {
+  std::string issuer = "Sigil";                         // shown by authenticator apps
+  unsigned totp_window = 1;
+  unsigned hotp_look_ahead = 10;
+  std::filesystem::path plugin_dir;                     // *.so providers and channels; empty = none
+  std::vector<OtpChannelConfig> channels;
+  std::vector<OtpProviderConfig> providers;
+  std::vector<OtpPluginConfig> plugins;
+};
+
+// [csc]: the CSC API (docs/csc-api.md).
+struct CscConfig {
+  bool enabled = true;
+  std::string name = "Sigil";
+  std::string logo;
+  std::string region = "EU";
+  std::string lang = "en-US";
+  std::string description = "Sigil on-premise remote signing service";
 };
 
 // The audit trail (docs/audit.md). Always on: sigild does not start without its audit key.
@@ -148,6 +218,9 @@ struct Config {
   HsmConfig hsm;
   PkiConfig pki;
   AuthConfig auth;
+  AuthorizationConfig authorization;
+  OtpConfig otp;
+  CscConfig csc;
   AuditConfig audit;
   TsaConfig tsa;
   RevocationConfig revocation;

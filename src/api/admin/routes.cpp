@@ -178,4 +178,11 @@ void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, co
   detail::register_user_routes(router, ctx);
 }
 
+void register_second_factor_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock,
+                                   audit::Sink& audit, SecondFactorAdmin second_factor) {
+  const auto ctx =
+      std::make_shared<const detail::Context>(detail::Context{svc, clock, std::string(), audit, std::move(second_factor)});
+  detail::register_second_factor_routes(router, ctx);
+}
+
 }  // namespace sigil::api::admin

@@ -16,6 +16,7 @@ struct Context {
   const Clock& clock;
   std::string pki_dir;
   audit::Sink& audit;
+  SecondFactorAdmin second_factor{};
 };
 using ContextPtr = std::shared_ptr<const Context>;
 
@@ -42,5 +43,6 @@ void register_token_routes(http::Router& router, const ContextPtr& ctx);
 void register_key_routes(http::Router& router, const ContextPtr& ctx);
 void register_credential_routes(http::Router& router, const ContextPtr& ctx);
 void register_user_routes(http::Router& router, const ContextPtr& ctx);
+void register_second_factor_routes(http::Router& router, const ContextPtr& ctx);
 
 }  // namespace sigil::api::admin::detail

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Load run of CSC signatures/signHash against a real sigild (HTTPS, access token, SAD, audit log),
+# with 1 and 32 hashes per call, RSA-2048 and P-256 keys in SoftHSM2, next to the raw PKCS#11
+# C_Sign rate of the same kind of key measured in the same run (bench/sigil_bench raw_copy). Prints a
+# Markdown table for docs/performance.md. Not part of `make test`.
+# usage: bench/csc_load.sh BUILD_DIR [SECONDS] [CONNECTIONS]
+set -euo pipefail
+BUILD="${1:?usage: csc_load.sh BUILD_DIR [SECONDS] [CONNECTIONS]}"
+SECS="${2:-10}"
+CONNS="${3:-4}"
+SRC="$(cd "$(dirname "$0")/.." && pwd)"
+SIGILD="$BUILD/src/app/sigild"; SIGILCTL="$BUILD/src/cli/sigilctl"; HSMB="$BUILD/bench/sigil_bench"
+T="$(mktemp -d -t sigil-bench.XXXXXX)"
+PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+
+I="$T/i"
+"$SIGILCTL" init --dir "$I" --template "$SRC/config/sigil.example.toml" >/dev/null
+sed -i -e 's/^port = 8443.*/port = 0/' -e 's|^# port_file = .*|port_file = "run/sigil.port"|' \
+       -e 's/^max_signatures = .*/max_signatures = 10000/' -e 's/^access_log = true/access_log = false/' \
+       -e 's/^level = "info"/level = "warn"/' "$I/sigil.toml"
+mkdir -p "$I/run"
+L=("$SIGILCTL" --config "$I/sigil.toml" --local)
+printf 'bench-password-123\n' >"$T/pw"
+"${L[@]}" user add bench --role signer --password-file "$T/pw" >/dev/null
+declare -A CRED
+for k in ec-p256 rsa-2048; do
+  "${L[@]}" key generate "bench-$k" --type "$k" >/dev/null
+  "${L[@]}" cert issue "bench-$k" --subject "CN=Bench $k,O=Sigil Bench,C=EU" >/dev/null
+  CRED[$k]="$("${L[@]}" --json credential create --owner bench --key "bench-$k" --scal 1 --second-factor none |
+              python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+done
+"$SIGILD" --config "$I/sigil.toml" >"$T/sigild.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 200); do [ -s "$I/run/sigil.port" ] && break; sleep 0.05; done
+URL="https://127.0.0.1:$(cat "$I/run/sigil.port")"
+AT="$(curl -sS --cacert "$I/pki/root-ca.pem" -u bench:bench-password-123 -X POST -d '{}' "$URL/csc/v2/auth/login" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+
+declare -A ALGO=([ec-p256]=1.2.840.10045.4.3.2 [rsa-2048]=1.2.840.113549.1.1.11)
+declare -A RESULT
+for k in ec-p256 rsa-2048; do
+  for nh in 1 32; do
+    out="$(AT="$AT" CRED="${CRED[$k]}" NH="$nh" ALGO="${ALGO[$k]}" SIGS=10000 \
+           wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$SRC/bench/csc_signhash.lua" "$URL" | grep '^RESULT')"
+    RESULT[$k/$nh]="$out"
+    echo "$k, $nh hash(es)/call: $out" >&2
+  done
+done
+kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+
+# The raw limit, same machine, same run: C_SignInit + C_Sign on a session copy of the key, 1 and 2 threads.
+"$HSMB" --benchmark_filter='^raw_copy/(rsa-2048|ec-p256)/' --benchmark_format=csv >"$T/raw.csv" 2>/dev/null || true
+rate() {  # rate KEY THREADS -> items_per_second of the raw session-copy C_Sign
+  python3 - "$T/raw.csv" "$1" "$2" <<'PY'
+import csv, sys
+for row in csv.DictReader(l for l in open(sys.argv[1]) if l.startswith(('name', '"raw'))):
+    if f"/{sys.argv[2]}/" in row["name"] and row["name"].endswith(f"threads:{sys.argv[3]}"):
+        print(int(float(row["items_per_second"]))); break
+PY
+}
+echo "| key | hashes/call | signatures/s (HTTPS+auth+SAD+audit) | p50 ms | p99 ms | raw C_Sign/s (1 thr / 2 thr) | ratio to best raw |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for k in rsa-2048 ec-p256; do
+  r1="$(rate "$k" 1)"; r2="$(rate "$k" 2)"
+  best=$(( ${r1:-0} > ${r2:-0} ? ${r1:-0} : ${r2:-0} ))
+  for nh in 1 32; do
+    s="${RESULT[$k/$nh]}"
+    sps="$(sed 's/.*sig_per_s=\([0-9.]*\).*/\1/' <<<"$s")"
+    p50="$(sed 's/.*p50_ms=\([0-9.]*\).*/\1/' <<<"$s")"; p99="$(sed 's/.*p99_ms=\([0-9.]*\).*/\1/' <<<"$s")"
+    ratio="$(python3 -c "print(f'{float($sps)/$best:.2f}' if $best else 'n/a')")"
+    echo "| $k | $nh | ${sps%.*} | $p50 | $p99 | ${r1:-?} / ${r2:-?} | $ratio |"
+  done
+done
