@@ -3,8 +3,8 @@
 # `sigilctl init` makes (alice: SCAL2 credential, PIN + a one-time code delivered through the
 # development `file` channel). Every signature is verified with OpenSSL against the certificate the
 # API returned; every misuse gets its CSC error; the trail records the SADs.
-# usage: csc_test.sh SIGILD SIGILCTL SOURCE_DIR
-SIGILD="$1"; SIGILCTL="$2"; SRC="$3"
+# usage: csc_test.sh SIGILD SIGILCTL SOURCE_DIR EXAMPLE_OTP_PLUGIN_SO
+SIGILD="$1"; SIGILCTL="$2"; SRC="$3"; PLUGIN="${4:-}"
 . "$SRC/tests/integration/lib.sh"
 V="$SRC/../shared/validators"
 
@@ -246,5 +246,26 @@ code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' "$BASE/api/v1/whoami")
 check "no certificate and no header: 401" test "$code" = 401
 "$SIGILCTL" --config "$I/sigil.toml" --local --json audit list --type auth.success --limit 1000 >"$T/audit2.txt" 2>&1
 check "the certificate login is audited with its fingerprint" grep -q "client_certificate" "$T/audit2.txt"
+
+# 10. A third-party OTP provider: the example plugin (built as a .so against the C ABI only) loads
+#     from [otp] plugin_dir at startup and checks alice's one-time codes; no rebuild of sigild.
+if [ -n "$PLUGIN" ] && [ -f "$PLUGIN" ]; then
+  mkdir -m 0755 "$T/plugins"; install -m 0755 "$PLUGIN" "$T/plugins/example.so"
+  kill "$SIGILD_PID"; wait "$SIGILD_PID" 2>/dev/null
+  sed -i -e "s|^# plugin_dir = .*|plugin_dir = \"$T/plugins\"|" -e 's/^otp_provider = .*/otp_provider = "example"/' "$I/sigil.toml"
+  printf '\n[[otp.plugins]]\nname = "example"\nconfig = "%s"\n' "$T/plugin-outbox.log" >>"$I/sigil.toml"
+  start_sigild "$I" || exit 1
+  B="$BASE/csc/v2"
+  check "sigild loaded the plugin at startup" grep -q "otp plugin 'example'" "$I/sigild.log"
+  post auth/login '{}' -u "alice:$PW" >/dev/null
+  A=(-H "Authorization: Bearer $(field "d['access_token']")")
+  post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+  code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"123456\"}]}" "${A[@]}")
+  expect 400 invalid_authentication_data "invalid" "$code" "the plugin provider refuses a wrong code"
+  code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"424242\"}]}" "${A[@]}")
+  check "the plugin provider accepts its code: a SAD" bash -c "[ $code = 200 ] && grep -q SAD '$T/out'"
+else
+  fail "the example OTP plugin was not built ($PLUGIN)"
+fi
 
 finish
