@@ -6,8 +6,9 @@ PASSED=0; FAILED=0
 doc="$SRC/docs/sigilctl.md"
 commands=("" init "token list" "token init" "key generate" "key list" "key show" "key delete" "csr create"
           "cert import" "cert issue" "cert show" "credential create" "credential list" "credential show"
-          "credential assign" "credential disable" "credential enable" "user add" "user list" "user show"
-          "user disable" "user enable" "user unlock" "user passwd" "apikey create" "apikey list" "apikey revoke" doctor
+          "credential assign" "credential disable" "credential enable" "credential pin" "user add" "user list" "user show"
+          "user disable" "user enable" "user unlock" "user passwd" "user otp enrol" "user otp remove" "user second-factor"
+          "user unlock-2fa" "client add" "client list" "client remove" "apikey create" "apikey list" "apikey revoke" doctor
           "audit list" "audit show" "audit export" "audit verify")
 for c in "${commands[@]}"; do
   # shellcheck disable=SC2086
