@@ -454,6 +454,7 @@ void Daemon::Impl::register_csc() {
   c.info.lang = config.csc.lang;
   c.info.description = config.csc.description;
   c.multisign = config.authorization.max_signatures;
+  c.audit = audit.log.get();
   api::csc::register_routes(router, c);
   log::info("CSC API v2 under /csc/v2/ (OTP provider '{}')", config.authorization.otp_provider);
 }

@@ -176,7 +176,7 @@ DocumentSigner::Pending DocumentSigner::prepare(const Document& doc, const Docum
       sp.signer = certs;
       sp.digest_alg = req.digest_alg;
       sp.scheme = scheme;
-      sp.signing_time = req.signing_time;
+      if (!req.cades_without_signing_time) sp.signing_time = req.signing_time;
       sp.commitment_type_oid = req.commitment_type;
       const auto prepared = cms::prepare(sp, p.content_digest);
       p.tbs = {prepared.digest_alg, prepared.data_to_be_signed, prepared.digest};
@@ -336,6 +336,22 @@ SignOutcome DocumentSigner::sign_with_key(const Document& doc, const DocumentReq
   auto p = prepare(doc, req, certs, scheme);
   const Bytes value = key.sign_digest(scheme, p.tbs.digest_alg, p.tbs.digest);
   return complete(p, value, out);
+}
+
+DocumentSigner::Prepared::Prepared(std::unique_ptr<Pending> p) : pending_(std::move(p)) {}
+DocumentSigner::Prepared::Prepared(Prepared&&) noexcept = default;
+DocumentSigner::Prepared& DocumentSigner::Prepared::operator=(Prepared&&) noexcept = default;
+DocumentSigner::Prepared::~Prepared() = default;
+const ToBeSigned& DocumentSigner::Prepared::to_be_signed() const { return pending_->tbs; }
+
+DocumentSigner::Prepared DocumentSigner::prepare_signature(const Document& doc, const DocumentRequest& req,
+                                                           const SignerCerts& certs, SignatureScheme scheme) {
+  return Prepared(std::make_unique<Pending>(prepare(doc, req, certs, scheme)));
+}
+
+SignOutcome DocumentSigner::finish_signature(Prepared& prepared, const Bytes& signature_value, const fs::path& out) {
+  if (!prepared.pending_) throw Error(Errc::internal, "finish_signature on an empty Prepared");
+  return complete(*prepared.pending_, signature_value, out);
 }
 
 SignOutcome DocumentSigner::extend(Format format, const fs::path& signed_doc, SignatureLevel level, const fs::path& out,

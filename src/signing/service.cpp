@@ -87,7 +87,12 @@ std::string algorithm_name(SignatureScheme scheme, HashAlg hash) {
 
 SigningService::SigningService(store::Store& store, hsm::Token& token, const Clock& clock, Sources sources,
                                std::filesystem::path spool_dir)
-    : store_(store), token_(token), clock_(clock), spool_dir_(std::move(spool_dir)), documents_(sources, spool_dir_) {}
+    : store_(store),
+      token_(token),
+      clock_(clock),
+      spool_dir_(std::move(spool_dir)),
+      sources_(sources),
+      documents_(sources, spool_dir_) {}
 
 std::vector<ResolvedCredential> SigningService::service_credentials(const Caller& caller) {
   std::vector<ResolvedCredential> out;
@@ -191,6 +196,49 @@ SignOutcome SigningService::sign_document(const Caller& caller, std::string_view
   });
 }
 
+std::vector<SignOutcome> SigningService::sign_documents_authorized(const Caller& caller, std::string_view credential_id,
+                                                                   const std::vector<AuthorizedDocument>& documents,
+                                                                   const std::function<void()>& authorize) {
+  const auto attended = credential(caller, credential_id);
+  if (!attended.enabled) {
+    throw Error(Errc::invalid_argument, "the credential '" + std::string(credential_id) + "' is disabled", true);
+  }
+  const auto& c = attended.credential;
+  for (const auto& d : documents) {
+    if (!c.allows(d.scheme, d.req.digest_alg)) {
+      throw Error(Errc::invalid_argument,
+                  "credential '" + c.id + "' does not allow " + algorithm_name(d.scheme, d.req.digest_alg), true);
+    }
+  }
+  std::vector<DocumentSigner::Prepared> prepared;
+  prepared.reserve(documents.size());
+  for (const auto& d : documents) prepared.push_back(documents_.prepare_signature(d.doc, d.req, c.certs, d.scheme));
+  if (audit_ != nullptr) audit_->check_available();  // fail closed before anything is spent
+  if (authorize) authorize();
+  auto key = key_signer(c);
+  std::vector<SignOutcome> out;
+  out.reserve(documents.size());
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    const auto& d = documents[i];
+    auto event = signature_event(caller, &c, lower(format_name(d.req.format)), std::string(level_name(d.req.level)),
+                                 algorithm_name(d.scheme, d.req.digest_alg));
+    event.documents.push_back(document_ref(d.doc, d.req.digest_alg));
+    out.push_back(audited(caller, event, [&] {
+      const auto& tbs = prepared[i].to_be_signed();
+      const Bytes value = key->sign_digest(d.scheme, tbs.digest_alg, tbs.digest);
+      auto outcome = documents_.finish_signature(prepared[i], value, d.out);
+      event.level = std::string(level_name(outcome.level));
+      return outcome;
+    }));
+  }
+  return out;
+}
+
+RevocationData SigningService::revocation_data(const std::vector<Bytes>& chain) {
+  if (sources_.revocation == nullptr) throw Error(Errc::unsupported, "no revocation source is configured", true);
+  return sources_.revocation->collect(chain);
+}
+
 SignOutcome SigningService::complete_document(const Caller& caller, const Document& doc, const DocumentRequest& req,
                                               const SignerCerts& certs, SignatureScheme scheme,
                                               const Bytes& signature_value, const std::filesystem::path& out) {
@@ -226,13 +274,15 @@ auto SigningService::audited(const Caller& caller, audit::SignatureEvent& event,
   }
 }
 
-void SigningService::record(const Caller&, audit::SignatureEvent& event, std::chrono::steady_clock::time_point start,
-                            const Error* error) {
+void SigningService::record(const Caller& caller, audit::SignatureEvent& event,
+                            std::chrono::steady_clock::time_point start, const Error* error) {
   if (audit_ == nullptr) return;
   event.success = error == nullptr;
   event.error = error == nullptr ? "" : std::string(error->info().name);
   event.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-  audit_->append(audit::to_event(event));
+  auto e = audit::to_event(event);
+  for (const auto& [k, v] : caller.audit_details) e.details.emplace(k, v);  // never overrides the event's own
+  audit_->append(std::move(e));
 }
 
 std::unique_ptr<KeySigner> SigningService::key_signer(const ResolvedCredential& credential) {

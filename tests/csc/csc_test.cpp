@@ -69,6 +69,8 @@ class Csc : public AdminTest {
     ctx.timestamper = tsa_.get();
     ctx.otp_delivered = true;
     ctx.multisign = 10;
+    ctx.audit = &csc_audit_;
+    context_ = std::make_unique<api::csc::CscContext>(ctx);
     api::csc::register_routes(router_, ctx);
   }
 
@@ -120,7 +122,7 @@ class Csc : public AdminTest {
               std::vector<std::pair<std::string, std::string>> headers = {}) {
     http::Request req;
     req.method = "POST";
-    req.set_target("/csc/v2/" + method);
+    req.set_target(method.front() == '/' ? method : "/csc/v2/" + method);  // "/csc/v1/..." as given
     req.body = body.is_null() ? std::string() : body.dump();
     req.body_size = req.body.size();
     req.remote_address = "127.0.0.1";
@@ -186,6 +188,8 @@ class Csc : public AdminTest {
   std::unique_ptr<KeySigner> tsa_key_;
   std::unique_ptr<tsa::TimeStampAuthority> tsa_;
   std::string tsa_pem_;
+  sigil::test::RecordingSink csc_audit_;  // CscContext::audit (csc.* records)
+  std::unique_ptr<api::csc::CscContext> context_;
   http::Router router_;
   std::string alice_;
   std::string bob_;
@@ -201,9 +205,237 @@ TEST_F(Csc, InfoNeedsNoAuthenticationAndListsWhatIsServed) {
                            "signatures/timestamp", "credentials/extendTransaction"}) {
     EXPECT_NE(std::find(m.begin(), m.end(), name), m.end()) << name;
   }
-  EXPECT_TRUE(r.body["signature_formats"].is_object());
-  EXPECT_TRUE(r.body["conformance_levels"].is_array());
+  for (const char* name : {"signatures/signDoc", "credentials/authorizeCheck", "credentials/getChallenge"}) {
+    EXPECT_NE(std::find(m.begin(), m.end(), name), m.end()) << name;
+  }
+  EXPECT_EQ(std::find(m.begin(), m.end(), "signatures/signPolling"), m.end());
+  EXPECT_EQ(r.body["signature_formats"]["formats"], json::array({"C", "X", "P"}));
+  EXPECT_EQ(r.body["signature_formats"]["envelope_properties"].size(), 3u);
+  // this signing service has no TSA and no revocation source: B-B only
+  EXPECT_EQ(r.body["conformance_levels"], json::array({"AdES-B-B"}));
+  EXPECT_EQ(r.body["validationInfo"], false);
   EXPECT_EQ(call("info", nullptr).status, 200);  // empty body
+}
+
+TEST_F(Csc, V1InfoHasTheV1Shape) {
+  const auto r = call("/csc/v1/info", json{{"lang", "en-US"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body["specs"], "1.0.4.0");
+  for (const char* k : {"name", "logo", "region", "lang", "description", "authType", "methods"}) {
+    EXPECT_TRUE(r.body.contains(k)) << k;
+  }
+  for (const char* k : {"signAlgorithms", "signature_formats", "conformance_levels"}) EXPECT_FALSE(r.body.contains(k)) << k;
+  const auto& m = r.body["methods"];
+  for (const char* name : {"credentials/sendOTP", "signatures/signHash", "signatures/timestamp"}) {
+    EXPECT_NE(std::find(m.begin(), m.end(), name), m.end()) << name;
+  }
+  for (const char* name : {"credentials/getChallenge", "signatures/signDoc", "credentials/authorizeCheck"}) {
+    EXPECT_EQ(std::find(m.begin(), m.end(), name), m.end()) << name;
+  }
+  EXPECT_EQ(call("/csc/v1/signatures/signDoc", json::object()).status, 501);
+}
+
+// A CSC 1.0.4.0 client end to end on /csc/v1/: login, list with paging, info with authMode/PIN/OTP,
+// authorize with PIN (+ OTP after sendOTP) and v1 `hash` without an algorithm, signHash with
+// `hash` + `hashAlgo`, extendTransaction, timestamp; v1 error codes.
+TEST_F(Csc, V1ClientEndToEnd) {
+  const auto cred = credential(alice_, "ec-p256", SecondFactor::pin_otp, 2);
+  credential(alice_, "ec-p256", SecondFactor::pin, 1);
+  const std::string username = store_->users().get(alice_)->username;
+  const auto login_r = call("/csc/v1/auth/login", json::object(),
+                            "Basic " + base64_encode(as_bytes(username + ":alice-password-1")));
+  ASSERT_EQ(login_r.status, 200) << login_r.body;
+  const std::string bearer = "Bearer " + login_r.body["access_token"].get<std::string>();
+
+  auto page = call("/csc/v1/credentials/list", json{{"maxResults", 1}, {"credentialInfo", true}}, bearer);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.body["credentialIDs"].size(), 1u);
+  EXPECT_TRUE(page.body.contains("nextPageToken"));
+  EXPECT_FALSE(page.body.contains("credentialInfos"));  // v1 has none
+
+  auto info = call("/csc/v1/credentials/info", json{{"credentialID", cred.id}, {"certInfo", true}}, bearer);
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_EQ(info.body["authMode"], "explicit");
+  EXPECT_FALSE(info.body.contains("auth"));
+  EXPECT_EQ(info.body["PIN"]["presence"], "true");
+  EXPECT_EQ(info.body["OTP"]["presence"], "true");
+  EXPECT_EQ(info.body["OTP"]["type"], "online");
+  EXPECT_EQ(info.body["key"]["status"], "enabled");
+  EXPECT_EQ(info.body["cert"]["status"], "valid");
+  EXPECT_EQ(info.body["multisign"], 10);
+
+  const Bytes h1 = sha256("v1 first");
+  const Bytes h2 = sha256("v1 second");
+  ASSERT_EQ(call("/csc/v1/credentials/sendOTP", json{{"credentialID", cred.id}}, bearer).status, 204);
+  std::string code;
+  {
+    std::ifstream in(outbox());
+    std::string line, last;
+    while (std::getline(in, line)) last = line;
+    std::istringstream fields(last);
+    std::string expires, txid, recipient;
+    fields >> expires >> txid >> recipient >> code;
+  }
+  ASSERT_FALSE(code.empty());
+  json body{{"credentialID", cred.id}, {"numSignatures", 2}, {"hash", {b64(h1)}}, {"PIN", "9999"}, {"OTP", code}};
+  auto wrong_pin = call("/csc/v1/credentials/authorize", body, bearer);
+  EXPECT_EQ(wrong_pin.status, 400);
+  EXPECT_EQ(wrong_pin.error(), "invalid_pin") << wrong_pin.body;
+  ASSERT_EQ(call("/csc/v1/credentials/sendOTP", json{{"credentialID", cred.id}}, bearer).status, 204);
+  {
+    std::ifstream in(outbox());
+    std::string line, last;
+    while (std::getline(in, line)) last = line;
+    std::istringstream fields(last);
+    std::string expires, txid, recipient;
+    fields >> expires >> txid >> recipient >> code;
+  }
+  body["PIN"] = "1234";
+  body["OTP"] = "000000";
+  auto wrong_otp = call("/csc/v1/credentials/authorize", body, bearer);
+  EXPECT_EQ(wrong_otp.error(), "invalid_otp") << wrong_otp.body;
+  ASSERT_EQ(call("/csc/v1/credentials/sendOTP", json{{"credentialID", cred.id}}, bearer).status, 204);
+  {
+    std::ifstream in(outbox());
+    std::string line, last;
+    while (std::getline(in, line)) last = line;
+    std::istringstream fields(last);
+    std::string expires, txid, recipient;
+    fields >> expires >> txid >> recipient >> code;
+  }
+  body["OTP"] = code;
+  auto ok = call("/csc/v1/credentials/authorize", body, bearer);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const std::string sad1 = ok.body["SAD"];
+
+  auto s1 = call("/csc/v1/signatures/signHash",
+                 json{{"credentialID", cred.id}, {"SAD", sad1}, {"hash", {b64(h1)}}, {"hashAlgo", kSha256},
+                      {"signAlgo", kEcdsaSha256}},
+                 bearer);
+  ASSERT_EQ(s1.status, 200) << s1.body;
+  EXPECT_EQ(validate(cred, kEcdsaSha256, h1, s1.body["signatures"][0]), 0);
+
+  auto ext = call("/csc/v1/credentials/extendTransaction",
+                  json{{"credentialID", cred.id}, {"SAD", sad1}, {"hash", {b64(h2)}}}, bearer);
+  ASSERT_EQ(ext.status, 200) << ext.body;
+  auto s2 = call("/csc/v1/signatures/signHash",
+                 json{{"credentialID", cred.id}, {"SAD", ext.body["SAD"]}, {"hash", {b64(h2)}}, {"signAlgo", kEcdsaSha256}},
+                 bearer);
+  ASSERT_EQ(s2.status, 200) << s2.body;
+  EXPECT_EQ(validate(cred, kEcdsaSha256, h2, s2.body["signatures"][0]), 0);
+
+  auto ts = call("/csc/v1/signatures/timestamp", json{{"hash", b64(h1)}, {"hashAlgo", kSha256}}, bearer);
+  EXPECT_EQ(ts.status, 200) << ts.body;
+  EXPECT_EQ(call("/csc/v1/auth/revoke", json{{"token", bearer.substr(7)}}, bearer).status, 204);
+  EXPECT_EQ(call("/csc/v1/credentials/list", json::object(), bearer).error(), "invalid_token");
+}
+
+TEST_F(Csc, AuthorizeCheckHasNoPendingHandles) {
+  const std::string bearer = login(alice_, "alice-password-1");
+  auto missing = call("credentials/authorizeCheck", json::object(), bearer);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.description(), "Missing (or invalid type) string parameter handle");
+  auto unknown = call("credentials/authorizeCheck", json{{"handle", "h_123"}}, bearer);
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.error(), "invalid_request");
+  EXPECT_EQ(unknown.description(), "Invalid parameter handle");
+  EXPECT_EQ(call("credentials/authorizeCheck", json{{"handle", "h_123"}}).status, 401);
+}
+
+// csc.* records for list/info/authorize (who, credential, clientData sanitised, lang), the
+// signature.create record of signHash with the same details, and fail closed.
+TEST_F(Csc, CallsAreAuditedAndFailClosed) {
+  sigil::test::RecordingSink signatures;
+  signing_->set_audit(&signatures);
+  const auto cred = credential(alice_, "ec-p256", SecondFactor::pin, 1);
+  const std::string bearer = login(alice_, "alice-password-1");
+  csc_audit_.clear();
+
+  const std::string long_data = "portal-tx-42\n\x01" + std::string(400, 'x');
+  ASSERT_EQ(call("credentials/list", json{{"clientData", long_data}, {"lang", "en-US<script>"}}, bearer).status, 200);
+  auto e = csc_audit_.last();
+  EXPECT_EQ(e.type, "csc.credentials.list");
+  EXPECT_EQ(e.outcome, "success");
+  EXPECT_EQ(e.principal, alice_);
+  EXPECT_EQ(e.details.at("api"), "csc");
+  EXPECT_EQ(e.details.at("count"), "1");
+  EXPECT_EQ(e.details.at("lang"), "en-USscript");
+  const std::string cd = e.details.at("client_data");
+  EXPECT_EQ(cd.rfind("portal-tx-42", 0), 0u) << cd;
+  EXPECT_LE(cd.size(), 259u);
+  EXPECT_TRUE(std::all_of(cd.begin(), cd.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) << cd;
+
+  ASSERT_EQ(call("/csc/v1/credentials/info", json{{"credentialID", cred.id}, {"clientData", "tx-1"}}, bearer).status, 200);
+  e = csc_audit_.last();
+  EXPECT_EQ(e.type, "csc.credentials.info");
+  EXPECT_EQ(e.details.at("credential_id"), cred.id);
+  EXPECT_EQ(e.details.at("csc_version"), "v1");
+  EXPECT_EQ(e.details.at("client_data"), "tx-1");
+
+  auto refused = call("credentials/info", json{{"credentialID", "cred_nope"}}, bearer);
+  EXPECT_EQ(refused.status, 400);
+  e = csc_audit_.last();
+  EXPECT_EQ(e.outcome, "failure");
+  EXPECT_EQ(e.details.at("credential_id"), "cred_nope");
+  EXPECT_EQ(e.details.at("error"), "invalid_request");
+
+  const std::string sad = authorize(bearer, cred.id, 2, {});
+  EXPECT_EQ(csc_audit_.last().type, "csc.credentials.authorize");
+  EXPECT_EQ(csc_audit_.last().details.at("num_signatures"), "2");
+  const Bytes h = sha256("audited");
+  const auto before = csc_audit_.events().size();
+  ASSERT_EQ(sign(bearer, cred.id, sad, {h}, kEcdsaSha256, json{{"clientData", "sign-7"}}).status, 200);
+  EXPECT_EQ(csc_audit_.events().size(), before);  // the signature's record is signature.create
+  const auto sig = signatures.last();
+  EXPECT_EQ(sig.type, "signature.create");
+  EXPECT_EQ(sig.details.at("client_data"), "sign-7");
+  EXPECT_EQ(sig.details.at("csc_method"), "signatures/signHash");
+
+  // fail closed: no record, no answer
+  csc_audit_.unavailable = true;
+  auto down = call("credentials/list", json::object(), bearer);
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.error(), "temporarily_unavailable");
+  auto no_sign = sign(bearer, cred.id, sad, {h}, kEcdsaSha256);
+  EXPECT_EQ(no_sign.status, 503);
+  csc_audit_.unavailable = false;
+  csc_audit_.fail_append = true;
+  EXPECT_EQ(call("credentials/info", json{{"credentialID", cred.id}}, bearer).status, 503);
+  csc_audit_.fail_append = false;
+  // the refused signHash spent nothing: the SAD still has its second signature
+  EXPECT_EQ(sign(bearer, cred.id, sad, {h}, kEcdsaSha256).status, 200);
+  signing_->set_audit(nullptr);
+}
+
+// schemas/csc.openapi.yaml parses as YAML and names exactly the registered routes and verbs.
+TEST_F(Csc, OpenApiDescribesExactlyTheRoutes) {
+  const auto routes = api::csc::route_list(*context_);
+  const auto list = dir_.path() / "routes.txt";
+  {
+    std::ofstream out(list);
+    for (const auto& r : routes) out << r << "\n";
+  }
+  const std::filesystem::path src = std::getenv("SIGIL_SOURCE_DIR") != nullptr ? std::getenv("SIGIL_SOURCE_DIR") : ".";
+  const auto yaml = src / "schemas" / "csc.openapi.yaml";
+  const std::string script =
+      "import sys, yaml\n"
+      "doc = yaml.safe_load(open(sys.argv[1]))\n"
+      "assert doc['openapi'].startswith('3.0'), doc['openapi']\n"
+      "base = doc['servers'][0]['url'].rstrip('/')\n"
+      "got = set()\n"
+      "for path, ops in doc['paths'].items():\n"
+      "    for verb in ops:\n"
+      "        if verb in ('get','post','put','delete','patch'): got.add(verb.upper() + ' ' + base + path)\n"
+      "want = set(l.strip() for l in open(sys.argv[2]) if l.strip())\n"
+      "for x in sorted(want - got): print('missing from the OpenAPI file:', x)\n"
+      "for x in sorted(got - want): print('not registered:', x)\n"
+      "sys.exit(0 if got == want else 1)\n";
+  const auto py = dir_.path() / "check.py";
+  std::ofstream(py) << script;
+  const auto r = sigil::test::run_command("/usr/bin/python3 '" + py.string() + "' '" + yaml.string() + "' '" +
+                                          list.string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GT(routes.size(), 20u);
 }
 
 TEST_F(Csc, LoginListInfoRevoke) {
@@ -551,9 +783,18 @@ TEST_F(Csc, CredentialScopeTokenStandsInForTheSad) {
 }
 
 TEST_F(Csc, UnknownMethodsAnswer501) {
-  auto r = call("signatures/signDoc", json::object());
+  auto r = call("signatures/signPolling", json::object());
   EXPECT_EQ(r.status, 501);
   EXPECT_EQ(r.error(), "not_implemented");
+  EXPECT_EQ(call("oauth2/authorize", json::object()).status, 501);
+  EXPECT_EQ(call("/csc/v1/oauth2/token", json::object()).status, 501);
+  // a literal route registered by someone else (the OAuth endpoints) wins over the catch-alls
+  router_.add("POST", "/csc/v2/oauth2/token", http::AuthRequirement::none(), [](http::Request&) {
+    return http::Response::json(200, json{{"token_endpoint", true}});
+  });
+  auto literal = call("oauth2/token", json::object());
+  EXPECT_EQ(literal.status, 200);
+  EXPECT_EQ(literal.body["token_endpoint"], true);
   EXPECT_EQ(call("oauth2/authorize", json::object()).status, 501);
   http::Request get;
   get.method = "GET";

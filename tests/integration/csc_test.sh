@@ -89,6 +89,31 @@ check "validate-raw-signature agrees" "$V/validate-raw-signature" --quiet --cert
 code=$(post signatures/signHash "{\"credentialID\":\"$CRED\",\"SAD\":\"$SAD\",\"hashes\":[\"$HA\"],\"signAlgo\":\"1.2.840.10045.4.3.2\"}" "${A[@]}")
 expect 400 invalid_request "Invalid parameter SAD" "$code" "a used-up SAD is refused"
 
+# 3b. signatures/signDoc: alice authorises the sample PDF itself (SCAL2: the SAD is bound to the
+#     document's hash), sigild returns it signed as PAdES B-T; the independent validator agrees.
+HP="$(openssl dgst -sha256 -binary "$I/demo/sample.pdf" | base64 -w0)"
+post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+code=$(post credentials/authorize "{\"credentialID\":\"$CRED\",\"numSignatures\":1,\"hashes\":[\"$HP\"],\"hashAlgorithmOID\":\"2.16.840.1.101.3.4.2.1\",\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"$(next_otp)\"}]}" "${A[@]}")
+SAD="$(field "d.get('SAD','')")"
+printf '{"credentialID":"%s","SAD":"%s","documents":[{"document":"%s","signature_format":"P","conformance_level":"Ades-B-T","signAlgo":"1.2.840.10045.4.3.2","signed_envelope_property":"Certification"}]}' \
+  "$CRED" "$SAD" "$(base64 -w0 "$I/demo/sample.pdf")" >"$T/signdoc-cert.json"
+code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' -H 'Content-Type: application/json' "${A[@]}" --data-binary @"$T/signdoc-cert.json" "$B/signatures/signDoc")
+check "signDoc refuses what it cannot do (PAdES certification) with 400, before spending the SAD" test "$code" = 400
+sed 's/"Certification"/"Revision"/' "$T/signdoc-cert.json" >"$T/signdoc.json"
+code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' -H 'Content-Type: application/json' "${A[@]}" --data-binary @"$T/signdoc.json" "$B/signatures/signDoc")
+check "signDoc signs the PDF (200)" test "$code" = 200
+field "d['DocumentWithSignature'][0]" | base64 -d >"$T/alice-signed.pdf"
+check "alice's PDF passes validate-pades --strict --level B-T" \
+  validate_strict validate-pades --level B-T --trust "$I/pki/root-ca.pem" "$T/alice-signed.pdf"
+python3 - "$T/alice-signed.pdf" "$T/alice-tampered.pdf" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+i = d.find(b'Hello from Sigil')
+d[i] ^= 1
+open(sys.argv[2], 'wb').write(d)
+PY
+check "a tampered copy is rejected" bash -c "! '$V/validate-pades' --quiet --trust '$I/pki/root-ca.pem' '$T/alice-tampered.pdf'"
+
 # 4. SAD misuse.
 authorize() {  # authorize HASH... -> SAD in $SAD (new challenge each time)
   post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null

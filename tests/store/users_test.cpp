@@ -23,7 +23,12 @@ class UsersTest : public StoreTest {
     return db().query_one("SELECT password_hash FROM users WHERE id = $1", {id})->get_text(0);
   }
 
-  config::AuthConfig auth_{3, std::chrono::seconds{600}};
+  config::AuthConfig auth_ = [] {
+    config::AuthConfig a;
+    a.max_failed_logins = 3;
+    a.lockout = std::chrono::seconds{600};
+    return a;
+  }();
 };
 
 TEST_F(UsersTest, CreateWithRolesAndGet) {
@@ -206,7 +211,12 @@ TEST_F(UsersTest, UnknownUserCostsAboutAsMuchAsAKnownOne) {
   repo.create(NewUser{"olga", {}, UserStatus::active}, {}, "pw");
   auto time = [&](std::string_view name) {
     const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < 3; ++i) repo.verify_password(name, "wrong", clock_, config::AuthConfig{0, {}});
+    for (int i = 0; i < 3; ++i) repo.verify_password(name, "wrong", clock_, [] {
+      config::AuthConfig a;
+      a.max_failed_logins = 0;
+      a.lockout = {};
+      return a;
+    }());
     return std::chrono::steady_clock::now() - start;
   };
   (void)time("ghost");  // builds the dummy hash once

@@ -7,6 +7,7 @@
 // authenticator.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ class UserRepository;
 }
 namespace sigil {
 class Timestamper;
+}
+namespace sigil::audit {
+class Sink;
 }
 
 namespace sigil::api::csc {
@@ -54,11 +58,28 @@ struct CscContext {
   bool otp_delivered = false;
   CscInfo info{};
   unsigned multisign = 100;  // must equal AuthorizationPolicy::max_signatures
+  // The audit trail of CSC calls that list, read, authorise or sign (csc.* records with user,
+  // credential, client id, clientData, lang). nullptr = none. When set, an audited call fails
+  // closed (503 temporarily_unavailable) if its record cannot be written. Signatures are recorded
+  // by the SigningService's own sink (signature.create, with the same CSC details).
+  audit::Sink* audit = nullptr;
+  // signatures/signDoc: the largest decoded document accepted (bytes) and the most documents and
+  // digests in one call.
+  std::size_t max_document_bytes = 32u * 1024 * 1024;
+  unsigned max_documents = 20;
 };
 
 // Registers POST /csc/v2/{info, auth/login, auth/revoke, credentials/list, credentials/info,
-// credentials/authorize, credentials/getChallenge, credentials/sendOTP, credentials/extendTransaction,
-// signatures/signHash, signatures/timestamp}. Everything in `context` must outlive the router.
+// credentials/authorize, credentials/authorizeCheck, credentials/getChallenge, credentials/sendOTP,
+// credentials/extendTransaction, signatures/signHash, signatures/signDoc, signatures/timestamp} and
+// the CSC 1.0.4.0 shapes under /csc/v1/ (info, auth/*, credentials/{list, info, authorize, sendOTP,
+// extendTransaction}, signatures/{signHash, timestamp}); anything else under either prefix is
+// 501 not_implemented (literal routes registered by others, e.g. /csc/v2/oauth2/token, win).
+// Everything in `context` must outlive the router.
 void register_routes(http::Router& router, CscContext context);
+
+// "METHOD /path" of every route register_routes adds for this context, in registration order
+// (the OpenAPI test compares it with schemas/csc.openapi.yaml).
+std::vector<std::string> route_list(const CscContext& context);
 
 }  // namespace sigil::api::csc

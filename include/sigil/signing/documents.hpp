@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct DocumentRequest {
   // Format options. The service sets signer, scheme, digest, level and time itself.
   pades::PadesParams pades;
   xades::XadesParams xades;
+  // CAdES only: leave the signing-time signed attribute out (a CMS a client embeds into a PDF
+  // itself: PAdES forbids it, the time goes into /M). Default false: CAdES carries it.
+  bool cades_without_signing_time = false;
 };
 
 struct Sources {
@@ -60,6 +64,8 @@ struct ToBeSigned {
 };
 
 class DocumentSigner {
+  struct Pending;
+
  public:
   // Temporary files go to `spool_dir` (same file system as the outputs, for atomic renames).
   DocumentSigner(Sources sources, std::filesystem::path spool_dir);
@@ -75,12 +81,30 @@ class DocumentSigner {
   // Both phases with a key at hand.
   SignOutcome sign_with_key(const Document& doc, const DocumentRequest& req, const SignerCerts& certs,
                             SignatureScheme scheme, KeySigner& key, const std::filesystem::path& out);
+  // Phase 1 and phase 2 held in one object, so that a caller can prepare several documents,
+  // authorise (e.g. consume a SAD), compute the signature values and then finish each one
+  // (CSC signDoc). Movable; dropping it removes its temporary files.
+  class Prepared {
+   public:
+    Prepared(Prepared&&) noexcept;
+    Prepared& operator=(Prepared&&) noexcept;
+    ~Prepared();
+    const ToBeSigned& to_be_signed() const;
+
+   private:
+    friend class DocumentSigner;
+    explicit Prepared(std::unique_ptr<Pending> p);
+    std::unique_ptr<Pending> pending_;
+  };
+  Prepared prepare_signature(const Document& doc, const DocumentRequest& req, const SignerCerts& certs,
+                             SignatureScheme scheme);
+  SignOutcome finish_signature(Prepared& prepared, const Bytes& signature_value, const std::filesystem::path& out);
+
   // Lifts an existing signature to `level` (detached CAdES/XAdES: `detached` is the signed data).
   SignOutcome extend(Format format, const std::filesystem::path& signed_doc, SignatureLevel level,
                      const std::filesystem::path& out, const std::optional<std::filesystem::path>& detached = {});
 
  private:
-  struct Pending;
   Pending prepare(const Document& doc, const DocumentRequest& req, const SignerCerts& certs, SignatureScheme scheme);
   SignOutcome complete(Pending& pending, const Bytes& signature_value, const std::filesystem::path& out);
   std::filesystem::path temp_path(std::string_view suffix) const;

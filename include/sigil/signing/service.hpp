@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +38,17 @@ struct Caller {
   std::string address;     // client address, for the audit trail
   std::string request_id;  // for the audit trail
   std::string api = "dss"; // API family: "dss" | "csc" | "signservice"
+  // Extra details the API layer adds to every signature.create record of this call (e.g. CSC
+  // client_id, client_data, lang). Identifiers only, never secrets; empty = none.
+  std::vector<std::pair<std::string, std::string>> audit_details;
+};
+
+// One document of a batch signed with an attended credential (CSC signDoc).
+struct AuthorizedDocument {
+  Document doc;
+  DocumentRequest req;
+  SignatureScheme scheme = SignatureScheme::ecdsa;
+  std::filesystem::path out;  // where the signed document / signature goes (atomically)
 };
 
 // A credential resolved for signing: its key, certificates and the algorithms it allows.
@@ -96,6 +109,23 @@ class SigningService {
   std::vector<Bytes> sign_digests_authorized(const Caller& caller, std::string_view credential_id,
                                              SignatureScheme scheme, HashAlg hash, const std::vector<Bytes>& digests);
 
+  // Documents signed with an active credential the caller owns (attended, CSC signDoc). Every
+  // document is prepared first (format and parameter errors surface here, before anything is
+  // spent); then `authorize` runs once (the CSC layer consumes the SAD for these documents; if it
+  // throws, nothing is signed); then each document is signed and finished. Each document is one
+  // signature.create record (fail closed: the audit sink is checked before `authorize`). Refusals:
+  // Error(not_found) not the caller's, Error(invalid_argument, public) disabled or algorithm not
+  // allowed.
+  std::vector<SignOutcome> sign_documents_authorized(const Caller& caller, std::string_view credential_id,
+                                                     const std::vector<AuthorizedDocument>& documents,
+                                                     const std::function<void()>& authorize);
+
+  // The time-stamp and revocation sources the service signs with (what levels it can reach).
+  const Sources& sources() const { return sources_; }
+  // Revocation material for `chain` (leaf first) from the configured source (CSC validationInfo).
+  // Error(unsupported, public) when no revocation source is configured.
+  RevocationData revocation_data(const std::vector<Bytes>& chain);
+
   // A document signed with an unattended credential, written atomically to `out`. `scheme`
   // defaults to the key's (RSA PKCS#1 v1.5, ECDSA); the credential must allow it with req.digest_alg.
   SignOutcome sign_document(const Caller& caller, std::string_view credential_id, const Document& doc,
@@ -132,6 +162,7 @@ class SigningService {
               const Error* error);
 
   std::filesystem::path spool_dir_;
+  Sources sources_;
   DocumentSigner documents_;
   audit::Sink* audit_ = nullptr;
 };

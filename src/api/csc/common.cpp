@@ -3,6 +3,7 @@
 
 #include "csc.hpp"
 #include "sigil/asn1/der.hpp"
+#include "sigil/audit/events.hpp"
 #include "sigil/auth/errors.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/common/log.hpp"
@@ -82,7 +83,9 @@ CscError csc_error(const std::exception& ex) {
       default: {
         const auto& info = e->info();
         const int status = info.http_status >= 500 ? info.http_status : 400;
-        return {status, status >= 500 ? "server_error" : "invalid_request", e->public_description()};
+        return {status, status >= 500 ? std::string(info.oauth_error.empty() ? "server_error" : info.oauth_error)
+                                      : std::string("invalid_request"),
+                e->public_description()};
       }
     }
   }
@@ -120,6 +123,80 @@ Session authenticate(auth::TokenService& tokens, const http::Request& req) {
   s.caller.request_id = req.request_id;
   s.caller.api = "csc";
   return s;
+}
+
+namespace {
+
+// clientData as the audit trail keeps it: printable ASCII (anything else becomes '?'), at most
+// 256 characters (then "...").
+std::string sanitised(std::string_view s, std::size_t max) {
+  std::string out;
+  for (char c : s) {
+    if (out.size() == max) {
+      out += "...";
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+  }
+  return out;
+}
+
+// lang: an RFC 5646 tag has letters, digits and '-' only (at most 35 characters).
+std::string language_tag(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 35)) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-') out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> Call::context_details() const {
+  std::vector<std::pair<std::string, std::string>> d;
+  d.emplace_back("csc_method", method);
+  d.emplace_back("csc_version", v1 ? "v1" : "v2");
+  if (client_id) d.emplace_back("client_id", sanitised(*client_id, 128));
+  // clientData (also the typo client_Data seen in real clients); never interpreted.
+  for (const char* name : {"clientData", "client_Data"}) {
+    const auto it = body.find(name);
+    if (it != body.end() && it->is_string()) {
+      d.emplace_back("client_data", sanitised(it->get_ref<const std::string&>(), 256));
+      break;
+    }
+  }
+  if (const auto it = body.find("lang"); it != body.end() && it->is_string()) {
+    d.emplace_back("lang", language_tag(it->get_ref<const std::string&>()));
+  }
+  return d;
+}
+
+Session authenticate(CscContext& ctx, const http::Request& req, Call& call) {
+  Session s = authenticate(ctx.tokens, req);
+  call.user_id = s.token.user_id;
+  call.client_id = s.token.client_id;
+  s.caller.audit_details = call.context_details();
+  return s;
+}
+
+std::optional<HashAlg> hashes_algorithm(const Json& body, const std::vector<Bytes>& hashes, bool infer) {
+  if (hashes.empty()) return std::nullopt;
+  auto oid = opt_string(body, "hashAlgorithmOID");
+  if (!oid) oid = opt_string(body, "hashAlgo");  // v1
+  if (oid) {
+    const auto alg = hash_from_oid(*oid);
+    if (!alg) fail("Invalid parameter hashAlgorithmOID");
+    return alg;
+  }
+  if (!infer) fail("Missing (or invalid type) string parameter hashAlgorithmOID");
+  // v1 sends `hash` without an algorithm: SHA-256/384/512 by the digest length.
+  switch (hashes.front().size()) {
+    case 32: return HashAlg::sha256;
+    case 48: return HashAlg::sha384;
+    case 64: return HashAlg::sha512;
+    default: fail("Invalid digest value length");
+  }
 }
 
 Json body_object(const http::Request& req) {
@@ -352,30 +429,91 @@ std::vector<std::string> algo_oids(const signing::ResolvedCredential& c) {
   return out;
 }
 
-void add(http::Router& router, const std::shared_ptr<CscContext>& ctx, const std::string& method, Handler h,
-         const char* verb) {
-  router.add(verb, "/csc/v2/" + method, http::AuthRequirement::none(), [ctx, h](http::Request& req) {
-    try {
-      return h(*ctx, req);
-    } catch (const std::exception& e) {
-      const CscError ce = csc_error(e);
-      if (ce.status >= 500) {
-        log::error("csc {} {}: {}", req.request_id, req.route, e.what());
-      }
-      return error_response(ce);
-    }
-  });
+namespace {
+
+// "credentials/list" -> "csc.credentials.list".
+std::string event_type(const std::string& method) {
+  std::string t = "csc." + method;
+  std::replace(t.begin(), t.end(), '/', '.');
+  return t;
 }
+
+void record(CscContext& ctx, const Call& call, const http::Request& req, const CscError* error) {
+  audit::Actor actor{call.user_id, call.user_id, req.remote_address, req.request_id};
+  auto e = audit::make_event(event_type(call.method), actor, error == nullptr);
+  e.details["api"] = "csc";
+  for (const auto& [k, v] : call.context_details()) e.details[k] = v;
+  if (!call.credential_id.empty()) e.details["credential_id"] = sanitised(call.credential_id, 128);
+  for (const auto& [k, v] : call.details) e.details[k] = v;
+  if (error != nullptr) e.details["error"] = error->error;
+  ctx.audit->append(std::move(e));
+}
+
+}  // namespace
+
+void add(Registry& r, const std::string& method, Handler h, unsigned versions, Audit audit, const char* verb) {
+  for (const bool v1 : {false, true}) {
+    if ((versions & (v1 ? kV1 : kV2)) == 0) continue;
+    const std::string pattern = std::string(v1 ? "/csc/v1/" : "/csc/v2/") + method;
+    if (r.routes != nullptr) r.routes->push_back(std::string(verb) + " " + pattern);
+    auto ctx = r.ctx;
+    r.router.add(verb, pattern, http::AuthRequirement::none(), [ctx, h, v1, audit](http::Request& req) {
+      Call call;
+      call.v1 = v1;
+      call.method = req.route.substr(8);  // after "/csc/vN/"
+      const bool audited = audit != Audit::none && ctx->audit != nullptr;
+      try {
+        if (audited) ctx->audit->check_available();  // fail closed before any work
+        call.body = body_object(req);
+        auto res = h(*ctx, req, call);
+        if (audited && !call.user_id.empty() && !(audit == Audit::signature && call.signed_ok)) {
+          record(*ctx, call, req, nullptr);  // the answer leaves only after the record is durable
+        }
+        return res;
+      } catch (const std::exception& e) {
+        CscError ce = csc_error(e);
+        const auto* err = dynamic_cast<const Error*>(&e);
+        const bool audit_down = err != nullptr && err->code() == Errc::audit_unavailable;
+        if (audited && !call.user_id.empty() && !audit_down && !call.signed_ok) {
+          try {
+            record(*ctx, call, req, &ce);
+          } catch (const std::exception& ae) {
+            ce = csc_error(ae);  // the refusal becomes "audit unavailable"
+          }
+        }
+        if (ce.status >= 500 && ce.status != 501) log::error("csc {} {}: {}", req.request_id, req.route, e.what());
+        return error_response(ce);
+      }
+    });
+  }
+}
+
+namespace {
+
+void register_all(Registry& r) {
+  register_service(r);
+  register_credentials(r);
+  register_signatures(r);
+  register_sign_doc(r);
+}
+
+}  // namespace
 
 }  // namespace sigil::api::csc::detail
 
 namespace sigil::api::csc {
 
 void register_routes(http::Router& router, CscContext context) {
-  auto ctx = std::make_shared<CscContext>(std::move(context));
-  detail::register_service(router, ctx);
-  detail::register_credentials(router, ctx);
-  detail::register_signatures(router, ctx);
+  detail::Registry r{router, std::make_shared<CscContext>(std::move(context))};
+  detail::register_all(r);
+}
+
+std::vector<std::string> route_list(const CscContext& context) {
+  http::Router scratch;
+  std::vector<std::string> routes;
+  detail::Registry r{scratch, std::make_shared<CscContext>(context), &routes};
+  detail::register_all(r);
+  return routes;
 }
 
 }  // namespace sigil::api::csc

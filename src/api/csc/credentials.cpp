@@ -56,7 +56,7 @@ signing::AttendedCredential owned_credential(CscContext& ctx, const Session& s, 
   }
 }
 
-Json credential_info(const CscContext& ctx, const signing::AttendedCredential& a, const Json& options) {
+Json credential_info(const CscContext& ctx, const signing::AttendedCredential& a, const Json& options, bool v1) {
   const std::string certs = certificates_option(options);
   const bool auth_info = opt_bool(options, "authInfo", false);
   (void)opt_bool(options, "certInfo", false);  // DNs and validity are always sent (§4.9 [D])
@@ -106,12 +106,12 @@ Json credential_info(const CscContext& ctx, const signing::AttendedCredential& a
   Json out{{"description", c.description},
            {"key", key},
            {"cert", cert},
-           {"auth", auth},
            {"authMode", "explicit"},  // v1 name, for v1-era clients
            {"SCAL", std::to_string(a.scal)},
            {"multisign", ctx.multisign},
            {"lang", ctx.info.lang}};
-  if (auth_info) {  // v1 PIN / OTP objects
+  if (!v1) out["auth"] = auth;
+  if (auth_info || v1) {  // v1 PIN / OTP objects (always on /csc/v1/: its schema requires them)
     out["PIN"] = {{"presence", has_pin(a.second_factor) ? "true" : "false"}, {"format", "A"}, {"label", "PIN"}};
     out["OTP"] = {{"presence", has_otp(a.second_factor) ? "true" : "false"},
                   {"type", ctx.otp_delivered ? "online" : "offline"},
@@ -124,14 +124,14 @@ Json credential_info(const CscContext& ctx, const signing::AttendedCredential& a
 
 namespace {
 
-http::Response list(CscContext& ctx, http::Request& req) {
-  const Session s = authenticate(ctx.tokens, req);
-  const Json body = body_object(req);
+http::Response list(CscContext& ctx, http::Request& req, Call& call) {
+  const Session s = authenticate(ctx, req, call);
+  const Json& body = call.body;
   if (const auto user = opt_string(body, "userID"); user && *user != s.token.user_id) {
     fail("userID parameter MUST be null");
   }
-  const bool with_info = opt_bool(body, "credentialInfo", false);
-  const bool only_valid = opt_bool(body, "onlyValid", false);
+  const bool with_info = !call.v1 && opt_bool(body, "credentialInfo", false);  // v1 has no credentialInfos
+  const bool only_valid = !call.v1 && opt_bool(body, "onlyValid", false);
   (void)certificates_option(body);
   const auto max_results = opt_integer(body, "maxResults");
   if (max_results && *max_results < 1) fail("Invalid parameter maxResults");
@@ -175,36 +175,51 @@ http::Response list(CscContext& ctx, http::Request& req) {
   if (with_info) out["credentialInfos"] = infos;
   if (only_valid) out["onlyValid"] = true;
   if (more) out["nextPageToken"] = std::to_string(offset + emitted);
+  call.details.emplace_back("count", std::to_string(emitted));
   return http::Response::json(200, out);
 }
 
-http::Response info(CscContext& ctx, http::Request& req) {
-  const Session s = authenticate(ctx.tokens, req);
-  const Json body = body_object(req);
-  const auto a = owned_credential(ctx, s, req_string(body, "credentialID"));
-  return http::Response::json(200, credential_info(ctx, a, body));
+// The credentialID of the body, noted for the audit record.
+std::string credential_id(Call& call) {
+  std::string id = req_string(call.body, "credentialID");
+  call.credential_id = id;
+  return id;
 }
 
-// hashes + hashAlgorithmOID (v1: hash + hashAlgo); the algorithm is required with hashes.
-std::pair<std::vector<Bytes>, std::optional<HashAlg>> bound_hashes(const Json& body) {
-  auto hashes = opt_hashes(body);
+http::Response info(CscContext& ctx, http::Request& req, Call& call) {
+  const Session s = authenticate(ctx, req, call);
+  const auto a = owned_credential(ctx, s, credential_id(call));
+  return http::Response::json(200, credential_info(ctx, a, call.body, call.v1));
+}
+
+// hashes + hashAlgorithmOID (v1: hash + hashAlgo); the algorithm is required with v2 `hashes`,
+// implied by the digest length with v1 `hash`.
+std::pair<std::vector<Bytes>, std::optional<HashAlg>> bound_hashes(const Call& call) {
+  auto hashes = opt_hashes(call.body);
   if (!hashes) return {};
-  auto oid = opt_string(body, "hashAlgorithmOID");
-  if (!oid) oid = opt_string(body, "hashAlgo");
-  if (!oid) fail("Missing (or invalid type) string parameter hashAlgorithmOID");
-  const auto alg = hash_from_oid(*oid);
-  if (!alg) fail("Invalid parameter hashAlgorithmOID");
+  const bool infer = call.v1 || member(call.body, "hashes") == nullptr;
+  const auto alg = hashes_algorithm(call.body, *hashes, infer);
   for (const auto& h : *hashes) {
     if (h.size() != digest_size(*alg)) fail("Invalid digest value length");
   }
   return {std::move(*hashes), alg};
 }
 
-http::Response authorize(CscContext& ctx, http::Request& req) {
-  const Session s = authenticate(ctx.tokens, req);
+// v1 (1.0.4.0) names the failing factor: invalid_pin / invalid_otp, "PIN locked" / "OTP locked".
+[[noreturn]] void rethrow_v1(const auth::AuthError& e, const signing::AttendedCredential& a) {
+  switch (e.failure()) {
+    case auth::AuthFailure::pin_invalid: fail("The PIN is invalid", 400, "invalid_pin");
+    case auth::AuthFailure::otp_invalid: fail("The OTP is invalid", 400, "invalid_otp");
+    case auth::AuthFailure::user_locked: fail(has_pin(a.second_factor) ? "PIN locked" : "OTP locked");
+    default: throw e;
+  }
+}
+
+http::Response authorize(CscContext& ctx, http::Request& req, Call& call) {
+  const Session s = authenticate(ctx, req, call);
   require_service_scope(s);
-  const Json body = body_object(req);
-  const auto a = owned_credential(ctx, s, req_string(body, "credentialID"));
+  const Json& body = call.body;
+  const auto a = owned_credential(ctx, s, credential_id(call));
   if (!a.enabled) fail("The credential identified by credentialID is disabled");
   const auto n = opt_integer(body, "numSignatures");
   if (!n) fail("Missing (or invalid type) integer parameter numSignatures");
@@ -216,7 +231,7 @@ http::Response authorize(CscContext& ctx, http::Request& req) {
   r.client_id = s.token.client_id;
   r.credential_id = a.credential.id;
   r.num_signatures = static_cast<unsigned>(*n);
-  std::tie(r.hashes, r.hash_alg) = bound_hashes(body);
+  std::tie(r.hashes, r.hash_alg) = bound_hashes(call);
   if (const Json* data = member(body, "authData")) {
     if (!data->is_array()) fail("Invalid parameter authData");
     for (const auto& d : *data) {
@@ -244,7 +259,15 @@ http::Response authorize(CscContext& ctx, http::Request& req) {
     }
   }
   (void)opt_string(body, "description");
-  const auto sad = ctx.authorization.authorize_credential(r);
+  call.details.emplace_back("num_signatures", std::to_string(r.num_signatures));
+  call.details.emplace_back("hash_count", std::to_string(r.hashes.size()));
+  auth::Sad sad;
+  try {
+    sad = ctx.authorization.authorize_credential(r);
+  } catch (const auth::AuthError& e) {
+    if (call.v1) rethrow_v1(e, a);
+    throw;
+  }
   return http::Response::json(200, {{"SAD", std::string(sad.value.view())}, {"expiresIn", sad.expires_in}});
 }
 
@@ -261,26 +284,33 @@ http::Response challenge(CscContext& ctx, const Session& s, const std::string& c
   return res;
 }
 
-http::Response get_challenge(CscContext& ctx, http::Request& req) {
-  const Session s = authenticate(ctx.tokens, req);
-  const Json body = body_object(req);
-  const std::string credential = req_string(body, "credentialID");
-  return challenge(ctx, s, credential, req_string(body, "authObjectID"));
+http::Response get_challenge(CscContext& ctx, http::Request& req, Call& call) {
+  const Session s = authenticate(ctx, req, call);
+  const std::string credential = credential_id(call);
+  return challenge(ctx, s, credential, req_string(call.body, "authObjectID"));
 }
 
-http::Response send_otp(CscContext& ctx, http::Request& req) {
-  const Session s = authenticate(ctx.tokens, req);
-  const Json body = body_object(req);
-  return challenge(ctx, s, req_string(body, "credentialID"), "OTP");
+http::Response send_otp(CscContext& ctx, http::Request& req, Call& call) {
+  const Session s = authenticate(ctx, req, call);
+  return challenge(ctx, s, credential_id(call), "OTP");
 }
 
-http::Response extend(CscContext& ctx, http::Request& req) {
-  const Session s = authenticate(ctx.tokens, req);
+// Authorisation is synchronous here (authorize never answers 202), so no handle is ever pending:
+// every handle is unknown (§4.11).
+http::Response authorize_check(CscContext& ctx, http::Request& req, Call& call) {
+  const Session s = authenticate(ctx, req, call);
   require_service_scope(s);
-  const Json body = body_object(req);
-  const auto a = owned_credential(ctx, s, req_string(body, "credentialID"));
+  (void)req_string(call.body, "handle");
+  fail("Invalid parameter handle");
+}
+
+http::Response extend(CscContext& ctx, http::Request& req, Call& call) {
+  const Session s = authenticate(ctx, req, call);
+  require_service_scope(s);
+  const Json& body = call.body;
+  const auto a = owned_credential(ctx, s, credential_id(call));
   const std::string sad = req_string(body, "SAD");
-  auto [hashes, alg] = bound_hashes(body);
+  auto [hashes, alg] = bound_hashes(call);
   auth::SadUse use;
   use.user_id = s.token.user_id;
   use.client_id = s.token.client_id;
@@ -292,13 +322,14 @@ http::Response extend(CscContext& ctx, http::Request& req) {
 
 }  // namespace
 
-void register_credentials(http::Router& router, const std::shared_ptr<CscContext>& ctx) {
-  add(router, ctx, "credentials/list", list);
-  add(router, ctx, "credentials/info", info);
-  add(router, ctx, "credentials/authorize", authorize);
-  add(router, ctx, "credentials/getChallenge", get_challenge);
-  add(router, ctx, "credentials/sendOTP", send_otp);
-  add(router, ctx, "credentials/extendTransaction", extend);
+void register_credentials(Registry& r) {
+  add(r, "credentials/list", list, kBoth, Audit::access);
+  add(r, "credentials/info", info, kBoth, Audit::access);
+  add(r, "credentials/authorize", authorize, kBoth, Audit::access);
+  add(r, "credentials/authorizeCheck", authorize_check, kV2, Audit::access);
+  add(r, "credentials/getChallenge", get_challenge, kV2, Audit::access);
+  add(r, "credentials/sendOTP", send_otp, kBoth, Audit::access);
+  add(r, "credentials/extendTransaction", extend, kBoth, Audit::access);
 }
 
 }  // namespace sigil::api::csc::detail

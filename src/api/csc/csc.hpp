@@ -33,6 +33,22 @@ struct CscError : std::exception {
 CscError csc_error(const std::exception& e);
 http::Response error_response(const CscError& e);
 
+// One CSC call as the route wrapper sees it: the API version of the path, the parsed body, and what
+// the audit record of the call says (filled by the handler as it learns it).
+struct Call {
+  bool v1 = false;      // /csc/v1/ (CSC 1.0.4.0 shapes) rather than /csc/v2/
+  std::string method;   // "credentials/list"
+  Json body = Json::object();
+  // Audit facts (audited methods only; no record without a user).
+  std::string user_id;
+  std::optional<std::string> client_id;
+  std::string credential_id;
+  std::vector<std::pair<std::string, std::string>> details;  // method-specific (e.g. count)
+  bool signed_ok = false;  // the signing service recorded the success (signature.create)
+  // client_id, client_data (sanitised, truncated), lang: added to every record of the call.
+  std::vector<std::pair<std::string, std::string>> context_details() const;
+};
+
 // The bearer token of the request (also the lenient "Bearer: x"), authenticated.
 struct Session {
   auth::TokenInfo token;
@@ -41,6 +57,8 @@ struct Session {
   bool credential_scope() const { return token.scope == "credential"; }
 };
 Session authenticate(auth::TokenService& tokens, const http::Request& req);
+// The same, and the call's audit facts (user, client) and the caller's signature.create details.
+Session authenticate(CscContext& ctx, const http::Request& req, Call& call);
 
 // Lenient member access (§11): null = absent; booleans and integers also as strings.
 Json body_object(const http::Request& req);
@@ -66,14 +84,31 @@ std::vector<std::string> algo_oids(const signing::ResolvedCredential& c);
 
 // The credential of the session's user, or "Invalid parameter credentialID".
 signing::AttendedCredential owned_credential(CscContext& ctx, const Session& s, const std::string& id);
-Json credential_info(const CscContext& ctx, const signing::AttendedCredential& c, const Json& options);
+// The credentials/info object (v2), or the CSC 1.0.4.0 one (`authMode`, `PIN`, `OTP`, no `auth`).
+Json credential_info(const CscContext& ctx, const signing::AttendedCredential& c, const Json& options,
+                     bool v1 = false);
 
-using Handler = http::Response (*)(CscContext&, http::Request&);
-void add(http::Router& router, const std::shared_ptr<CscContext>& ctx, const std::string& method, Handler h,
+// A hash algorithm named by OID, or (v1 and the v1 name `hash` without an algorithm) implied by
+// the digest length; nullopt when no hashes.
+std::optional<HashAlg> hashes_algorithm(const Json& body, const std::vector<Bytes>& hashes, bool infer);
+
+// The methods info lists (v1: the v1 method set).
+std::vector<std::string> served_methods(const CscContext& ctx, bool v1);
+
+using Handler = http::Response (*)(CscContext&, http::Request&, Call&);
+enum Versions : unsigned { kV2 = 1, kV1 = 2, kBoth = 3 };
+enum class Audit { none, access, signature };  // access: csc.<method> record; signature: see Call
+struct Registry {
+  http::Router& router;
+  std::shared_ptr<CscContext> ctx;
+  std::vector<std::string>* routes = nullptr;  // "POST /csc/v2/info", ... as registered
+};
+void add(Registry& r, const std::string& method, Handler h, unsigned versions = kBoth, Audit audit = Audit::none,
          const char* verb = "POST");
 
-void register_service(http::Router& router, const std::shared_ptr<CscContext>& ctx);
-void register_credentials(http::Router& router, const std::shared_ptr<CscContext>& ctx);
-void register_signatures(http::Router& router, const std::shared_ptr<CscContext>& ctx);
+void register_service(Registry& r);
+void register_credentials(Registry& r);
+void register_signatures(Registry& r);
+void register_sign_doc(Registry& r);
 
 }  // namespace sigil::api::csc::detail

@@ -7,36 +7,42 @@
 namespace sigil::api::csc::detail {
 namespace {
 
-std::vector<std::string> methods(const CscContext& ctx) {
-  std::vector<std::string> m{"info"};
-  if (ctx.users != nullptr) m.emplace_back("auth/login");
-  for (const char* s : {"auth/revoke", "credentials/list", "credentials/info", "credentials/authorize",
-                        "credentials/getChallenge", "credentials/sendOTP", "credentials/extendTransaction",
-                        "signatures/signHash"}) {
-    m.emplace_back(s);
+// "AdES-B-B" ... as far as the configured sources reach (B-T needs a TSA, B-LT revocation too).
+Json conformance_levels(const CscContext& ctx) {
+  Json out = Json::array({"AdES-B-B"});
+  const auto& src = ctx.signing.sources();
+  if (src.tsa != nullptr) {
+    out.push_back("AdES-B-T");
+    if (src.revocation != nullptr) {
+      out.push_back("AdES-B-LT");
+      out.push_back("AdES-B-LTA");
+    }
   }
-  if (ctx.timestamper != nullptr) m.emplace_back("signatures/timestamp");
-  return m;
+  return out;
 }
 
-http::Response info(CscContext& ctx, http::Request& req) {
-  const Json body = body_object(req);
-  const auto lang = opt_string(body, "lang");
-  Json out{{"specs", "2.0.0.2"},
+http::Response info(CscContext& ctx, http::Request&, Call& call) {
+  (void)opt_string(call.body, "lang");  // one language only; the response names it
+  Json out{{"specs", call.v1 ? "1.0.4.0" : "2.0.0.2"},
            {"name", ctx.info.name},
            {"logo", ctx.info.logo},
            {"region", ctx.info.region},
            {"lang", ctx.info.lang},
            {"description", ctx.info.description},
            {"authType", ctx.users != nullptr ? Json::array({"basic"}) : Json::array()},
-           {"methods", methods(ctx)},
-           {"signAlgorithms",
-            {{"algos",
-              {"1.2.840.113549.1.1.1", "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13",
-               "1.2.840.113549.1.1.10", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"}}}},
-           {"signature_formats", {{"formats", Json::array()}, {"envelope_properties", Json::array()}}},
-           {"conformance_levels", Json::array()}};
-  (void)lang;  // one language only; the response names it
+           {"methods", served_methods(ctx, call.v1)}};
+  if (call.v1) return http::Response::json(200, out);  // v1 ends with `methods` (§4.1)
+  out["signAlgorithms"] = {
+      {"algos",
+       {"1.2.840.113549.1.1.1", "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13",
+        "1.2.840.113549.1.1.10", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"}}};
+  // signDoc: formats[i] goes with envelope_properties[i] (docs/csc-api.md).
+  out["signature_formats"] = {{"formats", {"C", "X", "P"}},
+                              {"envelope_properties",
+                               {{"Attached", "Detached"}, {"Enveloped", "Enveloping", "Detached"}, {"Revision"}}}};
+  out["conformance_levels"] = conformance_levels(ctx);
+  out["validationInfo"] = ctx.signing.sources().revocation != nullptr;
+  out["asynchronousOperationMode"] = false;
   return http::Response::json(200, out);
 }
 
@@ -61,9 +67,9 @@ std::pair<std::string, std::string> basic_credentials(const http::Request& req) 
   return {decoded.substr(0, colon), decoded.substr(colon + 1)};
 }
 
-http::Response login(CscContext& ctx, http::Request& req) {
+http::Response login(CscContext& ctx, http::Request& req, Call& call) {
   if (ctx.users == nullptr) fail("auth/login is not enabled", 501, "not_implemented");
-  const Json body = body_object(req);
+  const Json& body = call.body;
   const bool remember = opt_bool(body, "rememberMe", false);
   auth::IssuedTokens issued;
   if (const auto refresh = opt_string(body, "refresh_token"); refresh && !req.header("Authorization")) {
@@ -85,9 +91,9 @@ http::Response login(CscContext& ctx, http::Request& req) {
   return http::Response::json(200, out);
 }
 
-http::Response revoke(CscContext& ctx, http::Request& req) {
+http::Response revoke(CscContext& ctx, http::Request& req, Call& call) {
   (void)authenticate(ctx.tokens, req);
-  const Json body = body_object(req);
+  const Json& body = call.body;
   const std::string token = req_string(body, "token");
   if (const auto hint = opt_string(body, "token_type_hint");
       hint && *hint != "access_token" && *hint != "refresh_token") {
@@ -100,20 +106,40 @@ http::Response revoke(CscContext& ctx, http::Request& req) {
   return res;
 }
 
-}  // namespace
-
-http::Response not_implemented(CscContext&, http::Request&) {
+http::Response not_implemented(CscContext&, http::Request&, Call&) {
   fail("The method is not implemented", 501, "not_implemented");
 }
 
-void register_service(http::Router& router, const std::shared_ptr<CscContext>& ctx) {
-  add(router, ctx, "info", info);
-  add(router, ctx, "info", info, "GET");  // some v1-era clients GET it
-  // Any other method under /csc/v2/ (signDoc, oauth2/*, ...): 501 (§13.2). Literal routes win.
-  add(router, ctx, "{method}", not_implemented);
-  add(router, ctx, "{group}/{method}", not_implemented);
-  add(router, ctx, "auth/login", login);
-  add(router, ctx, "auth/revoke", revoke);
+}  // namespace
+
+std::vector<std::string> served_methods(const CscContext& ctx, bool v1) {
+  std::vector<std::string> m{"info"};
+  if (ctx.users != nullptr) m.emplace_back("auth/login");
+  m.emplace_back("auth/revoke");
+  m.emplace_back("credentials/list");
+  m.emplace_back("credentials/info");
+  m.emplace_back("credentials/authorize");
+  if (!v1) {
+    m.emplace_back("credentials/authorizeCheck");
+    m.emplace_back("credentials/getChallenge");
+  }
+  m.emplace_back("credentials/sendOTP");
+  m.emplace_back("credentials/extendTransaction");
+  m.emplace_back("signatures/signHash");
+  if (!v1) m.emplace_back("signatures/signDoc");
+  if (ctx.timestamper != nullptr) m.emplace_back("signatures/timestamp");
+  return m;
+}
+
+void register_service(Registry& r) {
+  add(r, "info", info);
+  add(r, "info", info, kBoth, Audit::none, "GET");  // some v1-era clients GET it
+  // Any other method under /csc/v2/ or /csc/v1/ (signPolling, oauth2/* until wired, ...): 501
+  // (§13.2). Literal routes win in the router, so routes registered by others stay reachable.
+  add(r, "{method}", not_implemented);
+  add(r, "{group}/{method}", not_implemented);
+  if (r.ctx->users != nullptr) add(r, "auth/login", login);
+  add(r, "auth/revoke", revoke);
 }
 
 }  // namespace sigil::api::csc::detail

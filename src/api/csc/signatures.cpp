@@ -9,12 +9,13 @@
 namespace sigil::api::csc::detail {
 namespace {
 
-http::Response sign_hash(CscContext& ctx, http::Request& req) {
+http::Response sign_hash(CscContext& ctx, http::Request& req, Call& call) {
   // Order (§13.3): token, body, parameters, credential, SAD, HSM. Parameters are all checked
   // before the SAD is consumed, so a malformed request never spends a signature.
-  const Session s = authenticate(ctx.tokens, req);
-  const Json body = body_object(req);
-  const auto a = owned_credential(ctx, s, req_string(body, "credentialID"));
+  const Session s = authenticate(ctx, req, call);
+  const Json& body = call.body;
+  call.credential_id = req_string(body, "credentialID");
+  const auto a = owned_credential(ctx, s, call.credential_id);
   const auto hashes = opt_hashes(body);
   if (!hashes) fail("Missing (or invalid type) array parameter hashes");
   const SignAlgo alg = resolve_sign_algo(body);
@@ -32,7 +33,7 @@ http::Response sign_hash(CscContext& ctx, http::Request& req) {
   std::string sad;
   if (const auto given = opt_string(body, "SAD")) {
     sad = *given;
-  } else if (s.credential_scope()) {
+  } else if (s.credential_scope() && !call.v1) {
     sad = s.access_token;  // the credential-scope token is the SAD (§2.4)
   } else {
     fail("Missing (or invalid type) string parameter SAD");
@@ -46,6 +47,7 @@ http::Response sign_hash(CscContext& ctx, http::Request& req) {
   (void)ctx.authorization.consume_sad(sad, use);
 
   const auto values = ctx.signing.sign_digests_authorized(s.caller, a.credential.id, alg.scheme, alg.hash, *hashes);
+  call.signed_ok = true;  // recorded as signature.create by the signing service
   Json out = Json::array();
   for (const auto& v : values) out.push_back(base64_encode(v));
   return http::Response::json(200, {{"signatures", out}});
@@ -67,9 +69,9 @@ Bytes token_with_nonce(tsa::TimeStampAuthority& tsa, HashAlg alg, const Bytes& d
   return r.next(asn1::tag::kSequence, "timeStampToken").raw_bytes();
 }
 
-http::Response timestamp(CscContext& ctx, http::Request& req) {
-  (void)authenticate(ctx.tokens, req);
-  const Json body = body_object(req);
+http::Response timestamp(CscContext& ctx, http::Request& req, Call& call) {
+  (void)authenticate(ctx, req, call);
+  const Json& body = call.body;
   const Json* h = member(body, "hash");
   if (h == nullptr || !h->is_string()) fail("Missing (or invalid type) string parameter hash");
   if (h->get_ref<const std::string&>().empty()) fail("Empty hash parameter");
@@ -105,9 +107,9 @@ http::Response timestamp(CscContext& ctx, http::Request& req) {
 
 }  // namespace
 
-void register_signatures(http::Router& router, const std::shared_ptr<CscContext>& ctx) {
-  add(router, ctx, "signatures/signHash", sign_hash);
-  if (ctx->timestamper != nullptr) add(router, ctx, "signatures/timestamp", timestamp);
+void register_signatures(Registry& r) {
+  add(r, "signatures/signHash", sign_hash, kBoth, Audit::signature);
+  if (r.ctx->timestamper != nullptr) add(r, "signatures/timestamp", timestamp, kBoth, Audit::access);
 }
 
 }  // namespace sigil::api::csc::detail
