@@ -55,25 +55,25 @@ fi
 echo "garbage" >"$T/garbage.pem"
 expect_exit 50 "importing garbage is refused" "${L[@]}" cert import alice-key "$T/garbage.pem"
 
-check "user add signer" "${L[@]}" user add alice --name "Alice Example" --email alice@example.org --role signer
+check "user add signer" "${L[@]}" user add carol --name "Carol Example" --email carol@example.org --role signer
 check "user add service" "${L[@]}" user add invoicing --role service
-expect_exit 4 "duplicate user refused" "${L[@]}" user add alice --role signer
+expect_exit 4 "duplicate user refused" "${L[@]}" user add carol --role signer
 check "credential create (signer, OTP, SCAL2)" \
-  bash -c "\"\$@\" --json credential create --owner alice --key alice-key --second-factor otp > '$T/cred.json'" _ "${L[@]}"
+  bash -c "\"\$@\" --json credential create --owner carol --key alice-key --second-factor otp > '$T/cred.json'" _ "${L[@]}"
 CRED="$(python3 -c "import json; print(json.load(open('$T/cred.json'))['id'])")"
 check "credential create (service, unattended)" "${L[@]}" credential create --owner invoicing --key svc-key --second-factor none --unattended
 expect_exit 2 "unattended credential for a non-service user refused" \
-  "${L[@]}" credential create --owner alice --key alice-key --unattended
-check "credential list --owner alice" bash -c "\"\$@\" credential list --owner alice | grep -q '$CRED'" _ "${L[@]}"
+  "${L[@]}" credential create --owner carol --key alice-key --unattended
+check "credential list --owner carol" bash -c "\"\$@\" credential list --owner carol | grep -q '$CRED'" _ "${L[@]}"
 check "credential assign" "${L[@]}" credential assign "$CRED" --owner invoicing
 check "credential disable" bash -c "\"\$@\" --json credential disable '$CRED' | grep -q '\"disabled\"'" _ "${L[@]}"
 expect_exit 3 "unknown credential" "${L[@]}" credential show cred_nope
 expect_exit 31 "deleting a key in use is refused" "${L[@]}" key delete svc-key
 
-check "user disable/enable" bash -c "\"\$@\" user disable alice && \"\$@\" user enable alice" _ "${L[@]}"
+check "user disable/enable" bash -c "\"\$@\" user disable carol && \"\$@\" user enable carol" _ "${L[@]}"
 printf 'a-long-enough-password\n' >"$T/pw"
-check "user passwd" "${L[@]}" user passwd alice --password-file "$T/pw"
-expect_exit 2 "too short password refused" bash -c "printf 'short\n' | \"\$@\" user passwd alice --password-file -" _ "${L[@]}"
+check "user passwd" "${L[@]}" user passwd carol --password-file "$T/pw"
+expect_exit 2 "too short password refused" bash -c "printf 'short\n' | \"\$@\" user passwd carol --password-file -" _ "${L[@]}"
 
 # Remote mode against sigild: Basic auth for the admin, then an API key for a second admin.
 start_sigild "$I" || { fail "sigild starts"; finish; exit 1; }
@@ -83,7 +83,7 @@ check "remote key list with admin password" \
 expect_exit 10 "remote call with a wrong password" env SIGIL_PASSWORD=wrong "${R[@]}" --user admin key list
 "${L[@]}" user add ops --role admin >/dev/null
 KEY="$("${L[@]}" --json apikey create ops --label ci | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
-check "remote user list with an API key" bash -c "SIGIL_API_KEY='$KEY' \"\$@\" user list | grep -q alice" _ "${R[@]}"
+check "remote user list with an API key" bash -c "SIGIL_API_KEY='$KEY' \"\$@\" user list | grep -q carol" _ "${R[@]}"
 KEYID="$("${L[@]}" --json apikey list ops | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_keys"][0]["id"])')"
 check "apikey revoke" "${L[@]}" apikey revoke "$KEYID"
 expect_exit 10 "revoked API key refused" env SIGIL_API_KEY="$KEY" "${R[@]}" user list

@@ -16,8 +16,8 @@ check "TLS certificate chains to the demo root" \
   openssl verify -CAfile "$I/pki/root-ca.pem" -untrusted "$I/pki/issuing-ca.pem" "$I/tls/server.crt"
 check "TSA certificate has a critical timeStamping EKU" \
   bash -c "openssl x509 -in '$I/pki/tsa.pem' -noout -ext extendedKeyUsage | grep -q 'critical' && openssl x509 -in '$I/pki/tsa.pem' -noout -ext extendedKeyUsage | grep -q 'Time Stamping'"
-check "CA, TSA, OCSP, audit and demo-signer keys live in the token, non-extractable" \
-  bash -c "SOFTHSM2_CONF='$I/softhsm2.conf' pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label sigil --login --pin \"\$(cat '$I/secrets/user.pin')\" --list-objects --type privkey 2>/dev/null | grep -c 'never extractable' | grep -qx 6"
+check "CA, TSA, OCSP, audit, demo-signer and alice keys live in the token, non-extractable" \
+  bash -c "SOFTHSM2_CONF='$I/softhsm2.conf' pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label sigil --login --pin \"\$(cat '$I/secrets/user.pin')\" --list-objects --type privkey 2>/dev/null | grep -c 'never extractable' | grep -qx 7"
 
 "$SIGILCTL" init --dir "$I" --template "$SRC/config/sigil.example.toml" >"$T/init2.log" 2>&1
 check "second init changes nothing and says so" grep -q "nothing changed" "$T/init2.log"

@@ -326,7 +326,8 @@ TEST_F(OAuthApi, CredentialScopeWithDeliveredOtp) {
   // The ticket is bound to the browser: with another CSRF token it starts over.
   const std::string mine = cookie_;
   cookie_ = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
-  EXPECT_TRUE(submit(factors, {{"csrf", cookie_}, {"pin", "1234"}, {"otp", otp}}).has_field("password"));
+  const Page other = submit(factors, {{"csrf", cookie_}, {"pin", "1234"}, {"otp", otp}});
+  EXPECT_TRUE(other.has_field("password")) << other.status << " " << other.location() << other.res.body;
   cookie_ = mine;
   // The ticket is bound to the request: another numSignatures is refused and starts over.
   const Page tampered = submit(factors, {{"numSignatures", "2"}, {"pin", "1234"}, {"otp", otp}});
