@@ -47,46 +47,10 @@ std::string printable(std::string_view s, std::size_t max = 64) {
   return out;
 }
 
-// The first CN of an RFC 2253 DN ("CN=batch-signer,O=Example"), with RFC 2253 escapes undone.
-std::optional<std::string> common_name(std::string_view dn) {
-  std::string value;
-  bool in_cn = false;
-  for (std::size_t i = 0; i < dn.size(); ++i) {
-    if (!in_cn) {
-      const bool at_start = i == 0 || dn[i - 1] == ',' || dn[i - 1] == '+';
-      if (at_start && dn.substr(i, 3) == "CN=") {
-        in_cn = true;
-        i += 2;
-      }
-      continue;
-    }
-    if (dn[i] == '\\' && i + 1 < dn.size()) {
-      value += dn[++i];
-    } else if (dn[i] == ',' || dn[i] == '+') {
-      break;
-    } else {
-      value += dn[i];
-    }
-  }
-  if (!in_cn || value.empty()) return std::nullopt;
-  return value;
-}
-
 // "sk_<prefix>_<secret>": the public prefix identifies the key without revealing it.
 std::string api_key_prefix(std::string_view key) {
   if (key.rfind("sk_", 0) != 0 || key.size() < 11) return "malformed";
   return printable(key.substr(3, 8));
-}
-
-std::string_view reason(store::VerifyResult r) {
-  switch (r) {
-    case store::VerifyResult::ok: return "ok";
-    case store::VerifyResult::bad_credentials: return "bad_credentials";
-    case store::VerifyResult::locked: return "locked";
-    case store::VerifyResult::disabled: return "disabled";
-    case store::VerifyResult::unknown_user: return "unknown_user";
-  }
-  return "unknown";
 }
 
 // Callers authenticate with an API key (`Authorization: Bearer sk_...`), an access token from
@@ -113,26 +77,21 @@ std::optional<http::Principal> authenticate(store::Store& store, audit::Sink& au
   std::optional<std::string> user_id;
   std::string method;
   std::map<std::string, std::string> facts;  // what identifies the attempt (key prefix, username)
-  if (!header && auth.client_cert_users && req.client_cert) {
+  if (!header) {
+    if (!auth.client_cert_users || !req.client_cert) return failure("none", "no_credentials");
     method = "client_certificate";
     facts["certificate_sha256"] = req.client_cert->sha256_fingerprint;
-    const auto cn = common_name(req.client_cert->subject);
     std::optional<store::User> user;
     try {
-      if (cn) user = store.users().get_by_username(store::normalize_username(*cn));
+      const std::string cn = ossl::common_name(ossl::read_certificate(req.client_cert->pem));
+      if (!cn.empty()) user = store.users().get_by_username(store::normalize_username(cn));
     } catch (const Error&) {
       user.reset();  // a CN that cannot be a username names nobody
     }
     if (!user) return failure(method, "unknown_user", facts);
     if (!user->has_role(store::Role::service)) return failure(method, "not_a_service_user", facts);
     user_id = user->id;
-  } else if (!header) {
-    return failure("none", "no_credentials");
-  }
-  std::string_view h = header ? *header : std::string_view();
-  if (method == "client_certificate") {
-    // authenticated above
-  } else if (h.rfind("Bearer at_", 0) == 0) {
+  } else if (const std::string_view h = *header; h.rfind("Bearer at_", 0) == 0) {
     method = "access_token";
     try {
       const auth::TokenInfo info = tokens.authenticate(h.substr(7));
@@ -168,17 +127,8 @@ std::optional<http::Principal> authenticate(store::Store& store, audit::Sink& au
     const auto result = store.users().verify_password(username, std::string_view(creds).substr(colon + 1), clock, auth);
     secure_wipe(creds.data(), creds.size());
     if (result != store::VerifyResult::ok) {
-      const auto user = result == store::VerifyResult::unknown_user ? std::nullopt : store.users().get_by_username(username);
-      if (user) actor.id = user->id;
-      failure(method, reason(result));
-      // A failure that finds the account locked right after it was counted is the one that locked it.
-      if (result == store::VerifyResult::bad_credentials && user && user->locked_until &&
-          *user->locked_until > to_unix(clock.now())) {
-        audit::Event e = audit::make_event(audit::type::auth_lockout, actor, true);
-        e.details["locked_until"] = to_rfc3339(Clock::time_point(std::chrono::seconds(*user->locked_until)));
-        e.details["max_failed_logins"] = std::to_string(auth.max_failed_logins);
-        audit.append(std::move(e));
-      }
+      audit::record_password_failure(audit, actor, store.users(), clock, username, result, auth.max_failed_logins,
+                                     {{"method", method}});
       return std::nullopt;
     }
     if (auto u = store.users().get_by_username(username)) user_id = u->id;

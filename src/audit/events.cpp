@@ -1,6 +1,11 @@
 // Builders for audit events (definitions in events.hpp).
 #include "sigil/audit/events.hpp"
 
+#include <optional>
+
+#include "sigil/common/clock.hpp"
+#include "sigil/store/users.hpp"
+
 namespace sigil::audit {
 namespace {
 
@@ -31,6 +36,25 @@ Event make_event(std::string_view type, const Actor& actor, bool success) {
   e.outcome = std::string(success ? kSuccess : kFailure);
   if (!actor.id.empty() && actor.id != e.principal) e.details["principal_id"] = actor.id;
   return e;
+}
+
+void record_password_failure(Sink& sink, Actor actor, store::UserRepository& users, const Clock& clock,
+                             std::string_view username, store::VerifyResult result, unsigned max_failed_logins,
+                             const std::map<std::string, std::string>& details) {
+  const auto user = result == store::VerifyResult::unknown_user ? std::nullopt : users.get_by_username(username);
+  if (user) actor.id = user->id;
+  Event e = make_event(type::auth_failure, actor, false);
+  e.details = details;
+  e.details["reason"] = std::string(store::to_string(result));
+  sink.append(std::move(e));
+  if (result == store::VerifyResult::bad_credentials && user && user->locked_until &&
+      *user->locked_until > to_unix(clock.now())) {
+    Event l = make_event(type::auth_lockout, actor, true);
+    l.details = details;
+    l.details["locked_until"] = to_rfc3339(Clock::time_point(std::chrono::seconds(*user->locked_until)));
+    l.details["max_failed_logins"] = std::to_string(max_failed_logins);
+    sink.append(std::move(l));
+  }
 }
 
 Event forbidden_event(const Actor& actor, std::string_view method, std::string_view route, std::string_view role) {

@@ -43,6 +43,32 @@ std::string sample_pdf() {
   return pdf;
 }
 
+namespace {
+
+// The token key `label` (EC P-256) with a certificate for `subject` from the demo issuing CA.
+void ensure_certified_key(admin::AdminService& svc, store::Store& store, hsm::Token& token, const char* label,
+                          const std::string& subject, const fs::path& dir,
+                          const std::function<void(const std::string&)>& created) {
+  if (!token.find_key(label)) {
+    svc.generate_key(label, KeySpec::parse("ec-p256"));
+    created("key '" + std::string(label) + "' (ec-p256) in the token");
+  }
+  if (const auto row = store.keys().get(label); !row || !row->certificate_pem) {
+    svc.issue_with_demo_ca(label, admin::CertificateIssue{subject, 825, "signer"}, (dir / "pki").string());
+    created("certificate of key '" + std::string(label) + "' from the demo issuing CA");
+  }
+}
+
+// The id of `username`'s credential on key `label`, or "" when there is none.
+std::string credential_on(admin::AdminService& svc, const char* username, const char* label) {
+  for (const auto& c : svc.list_credentials(std::string(username))) {
+    if (c.key_label == label) return c.id;
+  }
+  return {};
+}
+
+}  // namespace
+
 DemoSigner ensure_demo_signer(store::Store& store, hsm::Token& token, const Clock& clock, const fs::path& dir,
                               const std::function<void(const std::string&)>& created) {
   DemoSigner out;
@@ -64,18 +90,8 @@ DemoSigner ensure_demo_signer(store::Store& store, hsm::Token& token, const Cloc
     files::write_atomic(out.api_key_file, std::string(key.key.view()) + "\n", 0600);
     created("API key of '" + std::string(kDemoSignerUser) + "' in " + out.api_key_file.string());
   }
-  if (!token.find_key(kDemoSignerKey)) {
-    svc.generate_key(kDemoSignerKey, KeySpec::parse("ec-p256"));
-    created("key '" + std::string(kDemoSignerKey) + "' (ec-p256) in the token");
-  }
-  if (const auto row = store.keys().get(kDemoSignerKey); !row || !row->certificate_pem) {
-    svc.issue_with_demo_ca(kDemoSignerKey, admin::CertificateIssue{"CN=Demo Signer,O=Sigil Demo,C=EU", 825, "signer"},
-                           (dir / "pki").string());
-    created("certificate of key '" + std::string(kDemoSignerKey) + "' from the demo issuing CA");
-  }
-  for (const auto& c : svc.list_credentials(std::string(kDemoSignerUser))) {
-    if (c.key_label == kDemoSignerKey) out.credential_id = c.id;
-  }
+  ensure_certified_key(svc, store, token, kDemoSignerKey, "CN=Demo Signer,O=Sigil Demo,C=EU", dir, created);
+  out.credential_id = credential_on(svc, kDemoSignerUser, kDemoSignerKey);
   if (out.credential_id.empty()) {
     admin::NewCredential n;
     n.owner_username = kDemoSignerUser;
@@ -114,18 +130,8 @@ DemoPerson ensure_demo_person(store::Store& store, hsm::Token& token, const Cloc
     user = store.users().get_by_username(kDemoPersonUser);
     created("user '" + std::string(kDemoPersonUser) + "' (role signer), password in " + out.password_file.string());
   }
-  if (!token.find_key(kDemoPersonKey)) {
-    svc.generate_key(kDemoPersonKey, KeySpec::parse("ec-p256"));
-    created("key '" + std::string(kDemoPersonKey) + "' (ec-p256) in the token");
-  }
-  if (const auto row = store.keys().get(kDemoPersonKey); !row || !row->certificate_pem) {
-    svc.issue_with_demo_ca(kDemoPersonKey, admin::CertificateIssue{"CN=Alice Demo,O=Sigil Demo,C=EU", 825, "signer"},
-                           (dir / "pki").string());
-    created("certificate of key '" + std::string(kDemoPersonKey) + "' from the demo issuing CA");
-  }
-  for (const auto& c : svc.list_credentials(std::string(kDemoPersonUser))) {
-    if (c.key_label == kDemoPersonKey) out.credential_id = c.id;
-  }
+  ensure_certified_key(svc, store, token, kDemoPersonKey, "CN=Alice Demo,O=Sigil Demo,C=EU", dir, created);
+  out.credential_id = credential_on(svc, kDemoPersonUser, kDemoPersonKey);
   if (out.credential_id.empty()) {
     admin::NewCredential n;
     n.owner_username = kDemoPersonUser;

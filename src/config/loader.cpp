@@ -139,14 +139,22 @@ void read_authorization(Section s, AuthorizationConfig& c) {
   s.finish();
 }
 
+// The required `name` of one [[...]] table, unique among those read so far (`what`: "channels").
+template <class T>
+std::string unique_name(Section& t, const std::vector<T>& earlier, std::string_view what) {
+  std::string name;
+  t.get_string("name", name);
+  if (name.empty()) t.fail("name", "is required");
+  for (const auto& other : earlier) {
+    if (other.name == name) t.fail("name", "'" + name + "' names two " + std::string(what));
+  }
+  return name;
+}
+
 void read_otp_channels(std::vector<Section> tables, std::vector<OtpChannelConfig>& out) {
   for (auto& t : tables) {
     OtpChannelConfig c;
-    t.get_string("name", c.name);
-    if (c.name.empty()) t.fail("name", "is required");
-    for (const auto& other : out) {
-      if (other.name == c.name) t.fail("name", "'" + c.name + "' names two channels");
-    }
+    c.name = unique_name(t, out, "channels");
     t.get_choice("type", c.type, {"file", "webhook", "smtp", "command"});
     if (c.type.empty()) t.fail("type", "is required (file, webhook, smtp or command)");
     t.get_choice("recipient_field", c.recipient_field, {"email", "mobile", "username"});
@@ -187,14 +195,10 @@ void read_otp(Section s, OtpConfig& c) {
   read_otp_channels(s.tables("channels"), c.channels);
   for (auto& t : s.tables("providers")) {
     OtpProviderConfig p;
-    t.get_string("name", p.name);
-    t.get_string("channel", p.channel);
-    if (p.name.empty()) t.fail("name", "is required");
+    p.name = unique_name(t, c.providers, "providers");
     if (p.name == "totp" || p.name == "hotp") t.fail("name", "'" + p.name + "' is a built-in provider");
+    t.get_string("channel", p.channel);
     if (p.channel.empty()) t.fail("channel", "is required (the name of an [[otp.channels]] entry or a plugin channel)");
-    for (const auto& other : c.providers) {
-      if (other.name == p.name) t.fail("name", "'" + p.name + "' names two providers");
-    }
     t.get_int("digits", p.digits, 6, 8);
     t.get_duration("ttl_seconds", p.ttl, 30, 3600);
     t.get_string("text", p.text);
@@ -267,13 +271,9 @@ void read_revocation(Section s, RevocationConfig& c) {
 void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out) {
   for (auto& t : tables) {
     ProfileConfig p;
-    t.get_string("name", p.name);
+    p.name = unique_name(t, out, "profiles");
     t.get_string("credential", p.credential);
-    if (p.name.empty()) t.fail("name", "is required");
     if (p.credential.empty()) t.fail("credential", "is required (an unattended credential id)");
-    for (const auto& other : out) {
-      if (other.name == p.name) t.fail("name", "'" + p.name + "' names two profiles");
-    }
     t.get_choice("format", p.format, {"pades", "xades", "cades"});
     t.get_choice("level", p.level, {"B-B", "B-T", "B-LT", "B-LTA"});
     t.get_choice("packaging", p.packaging, {"enveloped", "enveloping", "detached"});

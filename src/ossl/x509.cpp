@@ -182,6 +182,28 @@ Cert parse_cert_der(const Bytes& der) {
 
 }  // namespace
 
+std::string common_name(const Bytes& der) {
+  const unsigned char* p = der.data();
+  const Cert cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert || p != der.data() + der.size()) {
+    drain_errors();
+    return {};
+  }
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  const int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0) return {};
+  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  unsigned char* utf8 = nullptr;
+  const int n = ASN1_STRING_to_UTF8(&utf8, s);
+  if (n < 0) {
+    drain_errors();
+    return {};
+  }
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
 Bytes issue_certificate(const CertTemplate& t, const Bytes& issuer_cert_der, KeySigner& issuer_key, HashAlg hash) {
   Cert cert(X509_new());
   check(X509_set_version(cert.get(), X509_VERSION_3) == 1, "X509_set_version");

@@ -61,6 +61,8 @@ struct CertInfo {
   bool is_ca = false;
 };
 CertInfo inspect_certificate(const Bytes& der);
+// The subject's first commonName as UTF-8; empty when there is none or `der` is not a certificate.
+std::string common_name(const Bytes& der);
 
 // PEM <-> DER. pem_to_der_chain reads every CERTIFICATE block, in order.
 std::string der_to_pem(const Bytes& der, const char* label = "CERTIFICATE");

@@ -110,19 +110,4 @@ std::vector<Bytes> build_chain(const Bytes& leaf, const std::vector<Bytes>& pool
   return chain;
 }
 
-std::string common_name(const Bytes& der) {
-  const ossl::Cert c = parse_cert(der);
-  if (!c) return {};
-  X509_NAME* name = X509_get_subject_name(c.get());
-  const int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-  if (idx < 0) return {};
-  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
-  unsigned char* utf8 = nullptr;
-  const int n = ASN1_STRING_to_UTF8(&utf8, s);
-  if (n < 0) return {};
-  std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
-  OPENSSL_free(utf8);
-  return out;
-}
-
 }  // namespace sigil::pades::detail

@@ -24,7 +24,4 @@ std::size_t der_length(const Bytes& der);
 // leaf, its issuer, ... up to a self-signed certificate or until no issuer is found in `pool`.
 std::vector<Bytes> build_chain(const Bytes& leaf, const std::vector<Bytes>& pool);
 
-// The subject CN of a certificate ("" when none).
-std::string common_name(const Bytes& cert_der);
-
 }  // namespace sigil::pades::detail

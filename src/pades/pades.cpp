@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "ossl/digest.hpp"
+#include "ossl/x509.hpp"
 #include "pades/cms_inspect.hpp"
 #include "pades/fields.hpp"
 #include "pades/writer.hpp"
@@ -320,7 +321,7 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
   if (contents < 1024 || contents > (8u << 20))
     throw Error(Errc::invalid_argument, "contents_size must be between 1 KiB and 8 MiB", true);
 
-  const std::string name = !params.signer_name.empty() ? params.signer_name : detail::common_name(params.signer.leaf);
+  const std::string name = !params.signer_name.empty() ? params.signer_name : ossl::common_name(params.signer.leaf);
   std::string extra = "/M" + pdf::to_pdf(pdf::Object::string(pdf::pdf_date(
                                  std::chrono::duration_cast<std::chrono::seconds>(params.signing_time.time_since_epoch()).count())));
   if (!name.empty()) extra += "/Name" + pdf::to_pdf(detail::text_string(name));

@@ -19,9 +19,7 @@ namespace {
 
 using Crl = ossl::Handle<X509_CRL, X509_CRL_free>;
 
-[[noreturn]] void unusable(const std::string& what) {
-  throw Error(Errc::revocation_unavailable, what);
-}
+using detail::unusable;
 
 Crl parse_crl(const Bytes& body) {
   const unsigned char* p = body.data();
@@ -112,17 +110,7 @@ std::shared_ptr<const CrlCache::Entry> CrlCache::entry(const std::string& url, c
   net::HttpRequest http;
   http.url = url;
   http.accept = "application/pkix-crl";
-  http.timeout = opt_.timeout;
-  http.max_reply_bytes = opt_.max_reply_bytes;
-  http.proxy = opt_.proxy;
-  http.ca_file = opt_.tls_ca_file;
-  net::HttpReply reply;
-  try {
-    reply = net::http_exchange(http);
-  } catch (const Error& e) {
-    unusable("CRL: " + e.detail());
-  }
-  if (reply.status != 200) unusable(where + "HTTP status " + std::to_string(reply.status));
+  const net::HttpReply reply = detail::fetch(std::move(http), opt_, "CRL", where);
   ERR_clear_error();
   auto fresh = std::make_shared<Entry>();
   fresh->crl = parse_crl(reply.body);

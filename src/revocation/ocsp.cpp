@@ -23,9 +23,7 @@ constexpr const char* kRequestType = "application/ocsp-request";
 constexpr const char* kResponseType = "application/ocsp-response";
 
 // Why an answer was not usable; becomes the detail of revocation_unavailable.
-[[noreturn]] void unusable(const std::string& what) {
-  throw Error(Errc::revocation_unavailable, what);
-}
+using detail::unusable;
 
 }  // namespace
 
@@ -91,17 +89,7 @@ OcspResult OcspClient::check(const Bytes& cert_der, const Bytes& issuer_der) con
   OPENSSL_free(der);
   http.content_type = kRequestType;
   http.accept = kResponseType;
-  http.timeout = opt_.timeout;
-  http.max_reply_bytes = opt_.max_reply_bytes;
-  http.proxy = opt_.proxy;
-  http.ca_file = opt_.tls_ca_file;
-  net::HttpReply reply;
-  try {
-    reply = net::http_exchange(http);
-  } catch (const Error& e) {
-    unusable("OCSP: " + e.detail());
-  }
-  if (reply.status != 200) unusable(where + "HTTP status " + std::to_string(reply.status));
+  const net::HttpReply reply = detail::fetch(std::move(http), opt_, "OCSP", where);
   if (reply.content_type != kResponseType) unusable(where + "content type '" + reply.content_type + "'");
 
   const unsigned char* p = reply.body.data();

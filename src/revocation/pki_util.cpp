@@ -74,4 +74,17 @@ std::vector<std::string> crl_urls(X509* cert) {
   return out;
 }
 
+void unusable(const std::string& what) { throw Error(Errc::revocation_unavailable, what); }
+
+net::HttpReply exchange(net::HttpRequest http, std::string_view kind, const std::string& where) {
+  net::HttpReply reply;
+  try {
+    reply = net::http_exchange(http);
+  } catch (const Error& e) {
+    unusable(std::string(kind) + ": " + e.detail());
+  }
+  if (reply.status != 200) unusable(where + "HTTP status " + std::to_string(reply.status));
+  return reply;
+}
+
 }  // namespace sigil::revocation::detail

@@ -68,6 +68,17 @@ std::string_view to_string(UserStatus status) noexcept {
   return status == UserStatus::active ? "active" : "disabled";
 }
 
+std::string_view to_string(VerifyResult result) noexcept {
+  switch (result) {
+    case VerifyResult::ok: return "ok";
+    case VerifyResult::bad_credentials: return "bad_credentials";
+    case VerifyResult::locked: return "locked";
+    case VerifyResult::disabled: return "disabled";
+    case VerifyResult::unknown_user: return "unknown_user";
+  }
+  return "unknown";
+}
+
 std::optional<Role> parse_role(std::string_view text) noexcept {
   for (const Role r : {Role::admin, Role::auditor, Role::signer, Role::service}) {
     if (to_string(r) == text) return r;

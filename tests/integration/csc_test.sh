@@ -36,6 +36,9 @@ expect() {
 }
 digest() { printf '%s' "$1" | openssl dgst -"${2:-sha256}" -binary | base64 -w0; }
 next_otp() { tail -n1 "$I/otp/outbox.log" | awk '{print $4}'; }
+challenge() {  # a new one-time code for alice's credential (getChallenge), answer discarded
+  post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+}
 
 # 1. info (no authentication) and login.
 code=$(post info '{"lang":"en-US"}')
@@ -92,7 +95,7 @@ expect 400 invalid_request "Invalid parameter SAD" "$code" "a used-up SAD is ref
 # 3b. signatures/signDoc: alice authorises the sample PDF itself (SCAL2: the SAD is bound to the
 #     document's hash), sigild returns it signed as PAdES B-T; the independent validator agrees.
 HP="$(openssl dgst -sha256 -binary "$I/demo/sample.pdf" | base64 -w0)"
-post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+challenge
 code=$(post credentials/authorize "{\"credentialID\":\"$CRED\",\"numSignatures\":1,\"hashes\":[\"$HP\"],\"hashAlgorithmOID\":\"2.16.840.1.101.3.4.2.1\",\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"$(next_otp)\"}]}" "${A[@]}")
 SAD="$(field "d.get('SAD','')")"
 printf '{"credentialID":"%s","SAD":"%s","documents":[{"document":"%s","signature_format":"P","conformance_level":"Ades-B-T","signAlgo":"1.2.840.10045.4.3.2","signed_envelope_property":"Certification"}]}' \
@@ -116,7 +119,7 @@ check "a tampered copy is rejected" bash -c "! '$V/validate-pades' --quiet --tru
 
 # 4. SAD misuse.
 authorize() {  # authorize HASH... -> SAD in $SAD (new challenge each time)
-  post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+  challenge
   local hashes; hashes="$(printf '"%s",' "$@")"
   code=$(post credentials/authorize "{\"credentialID\":\"$CRED\",\"numSignatures\":$#,\"hashes\":[${hashes%,}],\"hashAlgorithmOID\":\"2.16.840.1.101.3.4.2.1\",\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"$(next_otp)\"}]}" "${A[@]}")
   SAD="$(field "d.get('SAD','')")"
@@ -137,7 +140,7 @@ code=$(post signatures/signHash "{\"credentialID\":\"$CRED\",\"SAD\":\"$SAD\",\"
 expect 400 invalid_request "SAD expired" "$code" "an expired SAD is refused"
 
 # 5. Wrong second factors: N=3 void the transaction, M=4 lock the user; the admin lifts the lock.
-post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+challenge
 GOOD_OTP="$(next_otp)"
 code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"000000\"},{\"id\":\"OTP\",\"value\":\"$GOOD_OTP\"}]}" "${A[@]}")
 expect 400 invalid_authentication_data "invalid" "$code" "a wrong PIN is refused"
@@ -147,9 +150,9 @@ code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\
 code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"$GOOD_OTP\"}]}" "${A[@]}")
 check "after 3 wrong attempts the transaction is void, even for the right code (400)" \
   bash -c "[ $code = 400 ] && ! grep -q SAD '$T/out'"
-post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+challenge
 code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"999999\"},{\"id\":\"OTP\",\"value\":\"$(next_otp)\"}]}" "${A[@]}")
-post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+challenge
 code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"$(next_otp)\"}]}" "${A[@]}")
 expect 400 invalid_request "locked" "$code" "the 4th wrong attempt locked the user: the right PIN and code are refused"
 check "sigilctl user second-factor shows the lock" bash -c "\"\$@\" user second-factor alice | grep -q 'locked_until.*20'" _ "${L[@]}"
@@ -256,10 +259,10 @@ for cn in demo-signer alice nobody; do
   openssl x509 -req -in "$T/$cn.csr" -CA "$T/cca.pem" -CAkey "$T/cca.key" -CAcreateserial -days 1 \
     -extfile <(printf 'extendedKeyUsage=clientAuth\n') -out "$T/$cn.pem" 2>/dev/null
 done
-kill "$SIGILD_PID"; wait "$SIGILD_PID" 2>/dev/null
 sed -i -e "s|^# client_ca_file = .*|client_ca_file = \"$T/cca.pem\"|" -e 's/^client_certs = "none"/client_certs = "optional"/' \
        -e 's/^client_cert_users = false/client_cert_users = true/' "$I/sigil.toml"
-start_sigild "$I" || exit 1
+restart_sigild "$I" || exit 1
+B="$BASE/csc/v2"
 code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' --cert "$T/demo-signer.pem" --key "$T/demo-signer.key" "$BASE/api/v1/whoami")
 check "a client certificate with CN=demo-signer authenticates as the service user" \
   bash -c "[ $code = 200 ] && grep -q '\"name\":\"demo-signer\"' '$T/out'"
@@ -276,15 +279,14 @@ check "the certificate login is audited with its fingerprint" grep -q "client_ce
 #     from [otp] plugin_dir at startup and checks alice's one-time codes; no rebuild of sigild.
 if [ -n "$PLUGIN" ] && [ -f "$PLUGIN" ]; then
   mkdir -m 0755 "$T/plugins"; install -m 0755 "$PLUGIN" "$T/plugins/example.so"
-  kill "$SIGILD_PID"; wait "$SIGILD_PID" 2>/dev/null
   sed -i -e "s|^# plugin_dir = .*|plugin_dir = \"$T/plugins\"|" -e 's/^otp_provider = .*/otp_provider = "example"/' "$I/sigil.toml"
   printf '\n[[otp.plugins]]\nname = "example"\nconfig = "%s"\n' "$T/plugin-outbox.log" >>"$I/sigil.toml"
-  start_sigild "$I" || exit 1
+  restart_sigild "$I" || exit 1
   B="$BASE/csc/v2"
   check "sigild loaded the plugin at startup" grep -q "otp plugin 'example'" "$I/sigild.log"
   post auth/login '{}' -u "alice:$PW" >/dev/null
   A=(-H "Authorization: Bearer $(field "d['access_token']")")
-  post credentials/getChallenge "{\"credentialID\":\"$CRED\",\"authObjectID\":\"OTP\"}" "${A[@]}" >/dev/null
+  challenge
   code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"123456\"}]}" "${A[@]}")
   expect 400 invalid_authentication_data "invalid" "$code" "the plugin provider refuses a wrong code"
   code=$(post credentials/authorize "$AUTHZ,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"424242\"}]}" "${A[@]}")

@@ -52,6 +52,12 @@ start_sigild() {
   CURL=(curl -sS --max-time 20 --cacert "$dir/pki/root-ca.pem")
 }
 
+# restart_sigild DIR: SIGTERM (graceful), wait, start again (new PORT and BASE): config changes apply.
+restart_sigild() {
+  kill "$SIGILD_PID"; wait "$SIGILD_PID" 2>/dev/null
+  start_sigild "$1"
+}
+
 # validate_strict TOOL ARGS...: ../shared/validators/TOOL --strict ARGS. The validator reads a definite
 # length whose last header byte is 0x80 (128, 384, ...) as BER indefinite length and WARNs; lengths of
 # structures holding ECDSA signatures vary run to run, so it hits at random. Our DER writer cannot

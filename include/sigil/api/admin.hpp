@@ -28,6 +28,13 @@ inline constexpr const char* kPrefix = "/api/admin/v1";
 void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir,
                      audit::Sink& audit);
 
+// Registers `method kPrefix+path` as an admin route: the `admin` role (a refusal is audited as
+// auth.forbidden), the worker pool, and for a state-changing route (any method but GET, which must
+// name `audit_event`) the fail-closed audit of its outcome before the response leaves. For route
+// groups that live outside this library (e.g. OAuth clients in sigil_api_oauth).
+void add_route(http::Router& router, audit::Sink& audit, const char* method, const std::string& path,
+               http::Handler handler, std::string_view audit_event = {});
+
 // The second factor, administered (admin role, audited like the rest):
 //   POST   /users/{username}/otp          {"kind": "totp"|"hotp"} -> {kind, uri, qr_png (base64)}:
 //                                          the seed is in the URI, shown this once

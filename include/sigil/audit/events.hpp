@@ -14,6 +14,14 @@
 
 #include "sigil/audit/record.hpp"
 
+namespace sigil {
+class Clock;
+}
+namespace sigil::store {
+class UserRepository;
+enum class VerifyResult;
+}  // namespace sigil::store
+
 namespace sigil::audit {
 
 // Where events go. AuditLog is the real sink; tests use a recording fake.
@@ -72,6 +80,14 @@ inline constexpr std::string_view kFailure = "failure";
 
 // An event of `type` by `actor` with outcome "success" or "failure".
 Event make_event(std::string_view type, const Actor& actor, bool success);
+
+// A refused password (HTTP Basic, the OAuth login page): auth.failure with `reason`, then
+// auth.lockout when this failure is the one that locked the account (bad credentials that find the
+// account locked right after the failure was counted). `details` go into both records; `actor.id`
+// is filled in when the user exists. Throws what the sink throws.
+void record_password_failure(Sink& sink, Actor actor, store::UserRepository& users, const Clock& clock,
+                             std::string_view username, store::VerifyResult result, unsigned max_failed_logins,
+                             const std::map<std::string, std::string>& details);
 
 // auth.forbidden (outcome failure): an authenticated principal without `role` tried `method route`.
 Event forbidden_event(const Actor& actor, std::string_view method, std::string_view route, std::string_view role);

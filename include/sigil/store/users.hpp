@@ -64,6 +64,8 @@ struct UserFilter {
 // Outcome of a password check. Callers facing a client must answer unknown_user exactly like
 // bad_credentials, or they hand out a user-enumeration oracle.
 enum class VerifyResult { ok, bad_credentials, locked, disabled, unknown_user };
+// "ok", "bad_credentials", ... (the audit trail's `reason`).
+std::string_view to_string(VerifyResult result) noexcept;
 
 class UserRepository {
  public:

@@ -24,9 +24,9 @@ void log_change(const http::Request& req, std::string_view outcome) {
 // never secrets (password, key), personal data beyond the username, or certificates themselves.
 constexpr std::string_view kRequestFields[] = {"label", "type", "username", "roles", "key_label", "owner",
                                                "subject", "profile", "days", "second_factor", "scal",
-                                               "unattended", "algorithms"};
+                                               "unattended", "algorithms", "name", "grant_types", "kind"};
 constexpr std::string_view kResponseFields[] = {"id", "prefix", "username", "status", "subject", "key_label",
-                                                "owner"};
+                                                "owner", "client_id", "service_user_id"};
 
 std::string scalar_text(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -71,14 +71,13 @@ void add_details(const http::Request& req, const http::Response* res, audit::Eve
 }
 
 // Runs a state-changing handler and records its outcome before the response leaves.
-http::Response audited(const Context& ctx, http::Request& req, http::Response (*handler)(const Context&, http::Request&),
-                       std::string_view event_type) {
-  ctx.audit.check_available();  // fail closed before anything changes
+http::Response audited(audit::Sink& sink, http::Request& req, const http::Handler& handler, std::string_view event_type) {
+  sink.check_available();  // fail closed before anything changes
   std::optional<http::Response> res;
   std::exception_ptr failure;
   std::string error = "internal";
   try {
-    res = handler(ctx, req);
+    res = handler(req);
   } catch (const Error& e) {
     failure = std::current_exception();
     error = std::string(e.info().name);
@@ -89,7 +88,7 @@ http::Response audited(const Context& ctx, http::Request& req, http::Response (*
   add_details(req, res ? &*res : nullptr, event);
   if (!res) event.details["error"] = error;
   try {
-    ctx.audit.append(std::move(event));
+    sink.append(std::move(event));
   } catch (const std::exception& e) {
     log_change(req, "not audited (" + std::string(e.what()) + ")");
     if (failure) std::rethrow_exception(failure);  // it failed anyway: say why
@@ -109,38 +108,22 @@ http::Response audited(const Context& ctx, http::Request& req, http::Response (*
 
 }  // namespace
 
-audit::Actor actor_of(const http::Request& req) {
-  audit::Actor a;
-  if (req.principal) {
-    a.id = req.principal->id;
-    a.name = req.principal->name;
-  }
-  a.address = req.remote_address;
-  a.request_id = req.request_id;
-  return a;
-}
-
 void add(http::Router& router, const ContextPtr& ctx, const char* method, const std::string& path,
          http::Response (*handler)(const Context&, http::Request&), std::string_view audit_event) {
-  const bool mutating = std::string_view(method) != "GET";
-  if (mutating && audit_event.empty()) {
-    throw Error(Errc::internal, std::string("state-changing route without an audit event: ") + method + " " + path);
+  add_route(router, ctx->audit, method, path, [ctx, handler](http::Request& req) { return handler(*ctx, req); },
+            audit_event);
+}
+
+store::User find_user(const Context& ctx, const std::string& username) {
+  std::optional<std::string> normalized;
+  try {
+    normalized = store::normalize_username(username);
+  } catch (const Error&) {
+    normalized.reset();  // a malformed name cannot exist: 404, not 400
   }
-  // Every admin route needs the admin role, and runs on the worker pool: most touch the store
-  // (fsync per commit) or the token (key generation takes seconds for RSA-4096).
-  // The role is checked here rather than by the router so that a refusal is audited too.
-  router.add(
-      method, std::string(kPrefix) + path, http::AuthRequirement::authenticated(),
-      [ctx, handler, mutating, event = std::string(audit_event)](http::Request& req) {
-        if (!req.principal || !req.principal->has_role("admin")) {
-          ctx->audit.append(audit::forbidden_event(actor_of(req), req.method, req.route, "admin"));
-          throw Error(Errc::forbidden, "principal '" + (req.principal ? req.principal->id : std::string("?")) +
-                                           "' lacks role 'admin'");
-        }
-        if (!mutating) return handler(*ctx, req);
-        return audited(*ctx, req, handler, event);
-      },
-      http::RouteOptions{true});
+  auto user = normalized ? ctx.svc.store().users().get_by_username(*normalized) : std::nullopt;
+  if (!user) throw Error(Errc::user_not_found, "no user named '" + username + "'", true);
+  return *user;
 }
 
 Json body_object(const http::Request& req) {
@@ -168,6 +151,29 @@ http::Response no_content() {
 }
 
 }  // namespace detail
+
+void add_route(http::Router& router, audit::Sink& audit, const char* method, const std::string& path,
+               http::Handler handler, std::string_view audit_event) {
+  const bool mutating = std::string_view(method) != "GET";
+  if (mutating && audit_event.empty()) {
+    throw Error(Errc::internal, std::string("state-changing route without an audit event: ") + method + " " + path);
+  }
+  // Every admin route needs the admin role, and runs on the worker pool: most touch the store
+  // (fsync per commit) or the token (key generation takes seconds for RSA-4096).
+  // The role is checked here rather than by the router so that a refusal is audited too.
+  router.add(
+      method, std::string(kPrefix) + path, http::AuthRequirement::authenticated(),
+      [&audit, handler = std::move(handler), mutating, event = std::string(audit_event)](http::Request& req) {
+        if (!req.principal || !req.principal->has_role("admin")) {
+          audit.append(audit::forbidden_event(detail::actor_of(req), req.method, req.route, "admin"));
+          throw Error(Errc::forbidden, "principal '" + (req.principal ? req.principal->id : std::string("?")) +
+                                           "' lacks role 'admin'");
+        }
+        if (!mutating) return handler(req);
+        return detail::audited(audit, req, handler, event);
+      },
+      http::RouteOptions{true});
+}
 
 void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir,
                      audit::Sink& audit) {

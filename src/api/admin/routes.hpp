@@ -7,6 +7,7 @@
 #include "sigil/api/admin.hpp"
 #include "sigil/audit/events.hpp"
 #include "sigil/api/admin_json.hpp"
+#include "sigil/api/request_actor.hpp"
 #include "sigil/http/router.hpp"
 
 namespace sigil::api::admin::detail {
@@ -29,10 +30,12 @@ void add(http::Router& router, const ContextPtr& ctx, const char* method, const 
          http::Response (*handler)(const Context&, http::Request&), std::string_view audit_event = {});
 
 // The acting party of an authenticated request.
-audit::Actor actor_of(const http::Request& req);
+using api::actor_of;
 
 // The body as a JSON object; an empty body reads as {} (for routes whose fields are all optional).
 Json body_object(const http::Request& req);
+// The user named in a path (404 user_not_found for an unknown or malformed name).
+store::User find_user(const Context& ctx, const std::string& username);
 // A path parameter the router matched (always present for the routes registered here).
 const std::string& param(const http::Request& req, const char* name);
 

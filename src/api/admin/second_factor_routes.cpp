@@ -10,18 +10,6 @@
 namespace sigil::api::admin::detail {
 namespace {
 
-store::User find_user(const Context& ctx, const std::string& username) {
-  std::optional<std::string> normalized;
-  try {
-    normalized = store::normalize_username(username);
-  } catch (const Error&) {
-    normalized.reset();
-  }
-  auto user = normalized ? ctx.svc.store().users().get_by_username(*normalized) : std::nullopt;
-  if (!user) throw Error(Errc::user_not_found, "no user named '" + username + "'", true);
-  return *user;
-}
-
 otp::OtpEnrolments& enrolments(const Context& ctx) {
   if (ctx.second_factor.enrolments == nullptr) {
     throw Error(Errc::unsupported, "OTP enrolment needs the OTP key: set [auth] key_file (sigilctl init creates it)",
@@ -88,18 +76,12 @@ http::Response unlock(const Context& ctx, http::Request& req) {
 
 http::Response set_pin(const Context& ctx, http::Request& req) {
   Json body = body_object(req);
-  const auto* pin = body.is_object() && body.contains("pin") ? &body["pin"] : nullptr;
-  if (pin == nullptr || !pin->is_string()) throw Error(Errc::invalid_argument, "field 'pin' (string) is required", true);
-  std::string value = pin->get<std::string>();
-  try {
-    authorization(ctx).set_pin(param(req, "id"), value);
-  } catch (...) {
-    secure_wipe(value.data(), value.size());
-    secure_wipe(body["pin"].get_ref<std::string&>().data(), body["pin"].get_ref<std::string&>().size());
-    throw;
-  }
-  secure_wipe(value.data(), value.size());
-  secure_wipe(body["pin"].get_ref<std::string&>().data(), body["pin"].get_ref<std::string&>().size());
+  const auto it = body.find("pin");
+  if (it == body.end() || !it->is_string()) throw Error(Errc::invalid_argument, "field 'pin' (string) is required", true);
+  auto& text = it->get_ref<std::string&>();
+  const SecretString pin(text);
+  secure_wipe(text.data(), text.size());
+  authorization(ctx).set_pin(param(req, "id"), pin.view());
   return no_content();
 }
 

@@ -29,18 +29,6 @@ void check_password_policy(std::string_view password) {
   }
 }
 
-store::User find_user(const Context& ctx, const std::string& username) {
-  std::optional<std::string> normalized;
-  try {
-    normalized = store::normalize_username(username);
-  } catch (const Error&) {
-    normalized.reset();  // a malformed name cannot exist: 404, not 400
-  }
-  auto user = normalized ? users(ctx).get_by_username(*normalized) : std::nullopt;
-  if (!user) throw Error(Errc::user_not_found, "no user named '" + username + "'", true);
-  return *user;
-}
-
 store::User reload(const Context& ctx, const std::string& id) {
   auto user = users(ctx).get(id);
   if (!user) throw Error(Errc::user_not_found, "user vanished", true);

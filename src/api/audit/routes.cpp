@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "sigil/api/audit.hpp"
+#include "sigil/api/request_actor.hpp"
 #include "sigil/audit/query.hpp"
 #include "sigil/common/error.hpp"
 
@@ -24,17 +25,6 @@ std::int64_t parse_int(std::string_view text, const char* name) {
 std::string query_text(const http::Request& req, const char* name) {
   const auto v = req.query_param(name);
   return v ? std::string(*v) : std::string();
-}
-
-audit::Actor actor_of(const http::Request& req) {
-  audit::Actor a;
-  if (req.principal) {
-    a.id = req.principal->id;
-    a.name = req.principal->name;
-  }
-  a.address = req.remote_address;
-  a.request_id = req.request_id;
-  return a;
 }
 
 struct Context {

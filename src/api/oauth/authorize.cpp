@@ -240,36 +240,13 @@ http::Response factor_page(const Shared& s, const http::Request& req, const Auth
   return render_page(status, m);
 }
 
-std::string_view reason(store::VerifyResult r) {
-  switch (r) {
-    case store::VerifyResult::ok: return "ok";
-    case store::VerifyResult::bad_credentials: return "bad_credentials";
-    case store::VerifyResult::locked: return "locked";
-    case store::VerifyResult::disabled: return "disabled";
-    case store::VerifyResult::unknown_user: return "unknown_user";
-  }
-  return "unknown";
-}
-
 // auth.failure (and auth.lockout when this failure locked the account), as the daemon's Basic login.
 void audit_login_failure(const Shared& s, const http::Request& req, const Authz& a, const std::string& username,
                          store::VerifyResult result) {
-  audit::Actor actor = actor_of(req, {}, printable(username));
-  const auto user = result == store::VerifyResult::unknown_user ? std::nullopt : s.ctx.store.users().get_by_username(username);
-  if (user) actor.id = user->id;
-  audit::Event e = audit::make_event(audit::type::auth_failure, actor, false);
-  e.details["method"] = "oauth_page";
-  e.details["reason"] = std::string(reason(result));
-  e.details["client_id"] = a.client.client_id;
-  s.audit(std::move(e));
-  if (result == store::VerifyResult::bad_credentials && user && user->locked_until &&
-      *user->locked_until > to_unix(s.ctx.clock.now())) {
-    audit::Event l = audit::make_event(audit::type::auth_lockout, actor, true);
-    l.details["locked_until"] = to_rfc3339(Clock::time_point(std::chrono::seconds(*user->locked_until)));
-    l.details["max_failed_logins"] = std::to_string(s.ctx.login_policy.max_failed_logins);
-    l.details["method"] = "oauth_page";
-    s.audit(std::move(l));
-  }
+  if (s.ctx.audit == nullptr) return;
+  audit::record_password_failure(*s.ctx.audit, actor_of(req, {}, printable(username)), s.ctx.store.users(), s.ctx.clock,
+                                 username, result, s.ctx.login_policy.max_failed_logins,
+                                 {{"method", "oauth_page"}, {"client_id", a.client.client_id}});
 }
 
 // The code, audited, and the redirect back to the client.

@@ -197,10 +197,6 @@ void Shared::check_audit() const {
   if (ctx.audit != nullptr) ctx.audit->check_available();
 }
 
-audit::Actor actor_of(const http::Request& req, std::string id, std::string name) {
-  return audit::Actor{std::move(id), std::move(name), req.remote_address, req.request_id};
-}
-
 // ---- token endpoint errors (RFC 6749 §5.2) ----
 
 namespace {

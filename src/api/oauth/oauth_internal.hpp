@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sigil/api/oauth.hpp"
+#include "sigil/api/request_actor.hpp"
 #include "sigil/audit/events.hpp"
 #include "sigil/auth/oauth.hpp"
 #include "sigil/http/message.hpp"
@@ -87,7 +88,9 @@ struct Shared {
 };
 using SharedPtr = std::shared_ptr<Shared>;
 
-audit::Actor actor_of(const http::Request& req, std::string id = {}, std::string name = {});
+inline audit::Actor actor_of(const http::Request& req, std::string id = {}, std::string name = {}) {
+  return api::actor_of(req, std::move(id), std::move(name));
+}
 
 // The public error of an auth::AuthError on the token/revoke endpoints.
 OAuthError token_error(const std::exception& e);
