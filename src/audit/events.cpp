@@ -43,14 +43,14 @@ void record_password_failure(Sink& sink, Actor actor, store::UserRepository& use
                              const std::map<std::string, std::string>& details) {
   const auto user = result == store::VerifyResult::unknown_user ? std::nullopt : users.get_by_username(username);
   if (user) actor.id = user->id;
-  Event e = make_event(type::auth_failure, actor, false);
-  e.details = details;
+  Event e = make_event(type::auth_failure, actor, false);  // principal_id when the user exists
+  e.details.insert(details.begin(), details.end());
   e.details["reason"] = std::string(store::to_string(result));
   sink.append(std::move(e));
   if (result == store::VerifyResult::bad_credentials && user && user->locked_until &&
       *user->locked_until > to_unix(clock.now())) {
     Event l = make_event(type::auth_lockout, actor, true);
-    l.details = details;
+    l.details.insert(details.begin(), details.end());
     l.details["locked_until"] = to_rfc3339(Clock::time_point(std::chrono::seconds(*user->locked_until)));
     l.details["max_failed_logins"] = std::to_string(max_failed_logins);
     sink.append(std::move(l));
