@@ -446,6 +446,12 @@ TEST_F(Csc, LoginListInfoRevoke) {
   auto bad = call("auth/login", json::object(), "Basic " + base64_encode(as_bytes(username + ":wrong")));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.error(), "authentication_error");
+  // A refused login is a security event: auth.failure with the reason, never the password.
+  EXPECT_EQ(csc_audit_.last().type, "auth.failure");
+  EXPECT_EQ(csc_audit_.last().principal, username);
+  EXPECT_EQ(csc_audit_.last().details.at("reason"), "bad_credentials");
+  EXPECT_EQ(csc_audit_.last().details.at("api"), "csc");
+  EXPECT_EQ(csc_audit_.last().details.at("principal_id"), alice_);
   EXPECT_EQ(call("auth/login", json::object(), "Basic !!!").status, 401);
   EXPECT_EQ(call("auth/login", json::object(), "Basic " + base64_encode(as_bytes(std::string("nocolon")))).error(),
             "invalid_request");
@@ -454,6 +460,9 @@ TEST_F(Csc, LoginListInfoRevoke) {
                                "Basic " + base64_encode(as_bytes(username + ":alice-password-1")));
   ASSERT_EQ(remembered.status, 200) << remembered.body;
   EXPECT_TRUE(remembered.body.contains("refresh_token"));
+  EXPECT_EQ(csc_audit_.last().type, "auth.success");
+  EXPECT_EQ(csc_audit_.last().principal, alice_);
+  EXPECT_EQ(csc_audit_.last().details.at("method"), "password");
   EXPECT_EQ(remembered.body["expires_in"], 3600);
   const std::string bearer = "Bearer " + remembered.body["access_token"].get<std::string>();
 
@@ -534,8 +543,13 @@ TEST_F(Csc, LoginListInfoRevoke) {
   // re-login with the refresh token
   auto again = call("auth/login", json{{"refresh_token", remembered.body["refresh_token"]}});
   ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(csc_audit_.last().type, "auth.success");
+  EXPECT_EQ(csc_audit_.last().details.at("method"), "refresh_token");
   EXPECT_EQ(call("credentials/list", json::object(), "Bearer " + again.body["access_token"].get<std::string>()).status,
             200);
+  EXPECT_EQ(call("auth/login", json{{"refresh_token", remembered.body["refresh_token"]}}).status, 400);  // rotated
+  EXPECT_EQ(csc_audit_.last().type, "auth.failure");
+  EXPECT_EQ(csc_audit_.last().details.at("reason"), "grant_invalid");
 }
 
 TEST_F(Csc, EcdsaScal2WithPin) {

@@ -125,10 +125,6 @@ Session authenticate(auth::TokenService& tokens, const http::Request& req) {
   return s;
 }
 
-namespace {
-
-// clientData as the audit trail keeps it: printable ASCII (anything else becomes '?'), at most
-// 256 characters (then "...").
 std::string sanitised(std::string_view s, std::size_t max) {
   std::string out;
   for (char c : s) {
@@ -141,6 +137,8 @@ std::string sanitised(std::string_view s, std::size_t max) {
   }
   return out;
 }
+
+namespace {
 
 // lang: an RFC 5646 tag has letters, digits and '-' only (at most 35 characters).
 std::string language_tag(std::string_view s) {

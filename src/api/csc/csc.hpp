@@ -27,6 +27,10 @@ struct CscError : std::exception {
   std::string error = "invalid_request";
   std::string description;
 };
+// Client-supplied text as the audit trail keeps it: printable ASCII (anything else becomes '?'), at
+// most `max` characters (then "...").
+std::string sanitised(std::string_view s, std::size_t max);
+
 [[noreturn]] void fail(std::string description, int status = 400, std::string error = "invalid_request");
 
 // The one table AuthFailure -> (status, CSC error); the description is auth::public_message.

@@ -1,5 +1,7 @@
 // info, auth/login, auth/revoke.
 #include "csc.hpp"
+#include "sigil/api/request_actor.hpp"
+#include "sigil/audit/events.hpp"
 #include "sigil/auth/errors.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/store/users.hpp"
@@ -72,18 +74,50 @@ http::Response login(CscContext& ctx, http::Request& req, Call& call) {
   const Json& body = call.body;
   const bool remember = opt_bool(body, "rememberMe", false);
   auth::IssuedTokens issued;
+  // Logins are security events: auth.failure (and auth.lockout) for refused passwords, auth.success
+  // before a token is handed out (fail closed: no record, no token).
+  const auto record_success = [&](const std::string& user_id, std::string method) {
+    if (ctx.audit == nullptr) return;
+    audit::Event e = audit::make_event(audit::type::auth_success, api::actor_of(req, user_id, {}), true);
+    e.details["method"] = std::move(method);
+    e.details["api"] = "csc";
+    ctx.audit->append(std::move(e));
+  };
   if (const auto refresh = opt_string(body, "refresh_token"); refresh && !req.header("Authorization")) {
+    if (ctx.audit != nullptr) ctx.audit->check_available();
     try {
       issued = ctx.tokens.refresh(*refresh, std::nullopt);
-    } catch (const auth::AuthError&) {
+    } catch (const auth::AuthError& e) {
+      if (ctx.audit != nullptr) {
+        audit::Event f = audit::make_event(audit::type::auth_failure, api::actor_of(req), false);
+        f.details["method"] = "refresh_token";
+        f.details["api"] = "csc";
+        f.details["reason"] = std::string(auth::to_string(e.failure()));
+        ctx.audit->append(std::move(f));
+      }
       fail("Invalid refresh_token");
     }
+    try {
+      record_success(ctx.tokens.authenticate(issued.access_token.view()).user_id, "refresh_token");
+    } catch (...) {
+      ctx.tokens.revoke(issued.refresh_token.view());  // unrecorded: the new grant must not be usable
+      throw;
+    }
   } else {
-    const auto [username, password] = basic_credentials(req);
+    auto [username, password] = basic_credentials(req);
     const auto result = ctx.users->verify_password(username, password, ctx.signing.clock(), ctx.login_policy);
-    if (result != store::VerifyResult::ok) fail("Authentication failed", 400, "authentication_error");
+    secure_wipe(password.data(), password.size());
+    if (result != store::VerifyResult::ok) {
+      if (ctx.audit != nullptr) {
+        audit::record_password_failure(*ctx.audit, api::actor_of(req, {}, sanitised(username, 64)), *ctx.users,
+                                       ctx.signing.clock(), username, result, ctx.login_policy.max_failed_logins,
+                                       {{"method", "password"}, {"api", "csc"}});
+      }
+      fail("Authentication failed", 400, "authentication_error");
+    }
     const auto user = ctx.users->get_by_username(username);
     if (!user) fail("Authentication failed", 400, "authentication_error");
+    record_success(user->id, "password");
     issued = ctx.tokens.issue(user->id, std::nullopt, "service", std::nullopt, remember);
   }
   Json out{{"access_token", std::string(issued.access_token.view())}, {"expires_in", issued.expires_in}};
