@@ -405,6 +405,8 @@ void Daemon::Impl::register_csc() {
   c.info.description = config.csc.description;
   c.multisign = config.authorization.max_signatures;
   c.audit = audit.log.get();
+  c.oauth2_base = config.csc.oauth2_base_uri;  // register_oauth() serves it; "" = from the Host header
+  c.tls = config.server.tls;
   api::csc::register_routes(router, c);
   log::info("CSC API v2 under /csc/v2/ (OTP provider '{}')", config.authorization.otp_provider);
 }

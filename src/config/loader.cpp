@@ -224,7 +224,12 @@ void read_csc(Section s, CscConfig& c) {
   s.get_string("region", c.region);
   s.get_string("lang", c.lang);
   s.get_string("description", c.description);
+  s.get_string("oauth2_base_uri", c.oauth2_base_uri);
   s.finish();
+  if (!c.oauth2_base_uri.empty() && c.oauth2_base_uri.rfind("https://", 0) != 0 &&
+      c.oauth2_base_uri.rfind("http://", 0) != 0) {
+    s.fail("oauth2_base_uri", "must be an https:// URL (where clients reach <uri>/oauth2/authorize)");
+  }
   if (c.region.size() != 2) s.fail("region", "must be an ISO 3166-1 alpha-2 country code");
 }
 

@@ -103,6 +103,7 @@ inline void expect_same(const Config& e, const Config& a) {
   EXPECT_EQ(e.csc.region, a.csc.region);
   EXPECT_EQ(e.csc.lang, a.csc.lang);
   EXPECT_EQ(e.csc.description, a.csc.description);
+  EXPECT_EQ(e.csc.oauth2_base_uri, a.csc.oauth2_base_uri);
   EXPECT_EQ(e.audit.key_label, a.audit.key_label);
   EXPECT_EQ(e.audit.checkpoint_every_records, a.audit.checkpoint_every_records);
   EXPECT_EQ(e.audit.checkpoint_interval, a.audit.checkpoint_interval);

@@ -215,6 +215,28 @@ TEST_F(Csc, InfoNeedsNoAuthenticationAndListsWhatIsServed) {
   EXPECT_EQ(r.body["conformance_levels"], json::array({"AdES-B-B"}));
   EXPECT_EQ(r.body["validationInfo"], false);
   EXPECT_EQ(call("info", nullptr).status, 200);  // empty body
+  EXPECT_FALSE(r.body.contains("oauth2"));  // no authorization server beside these routes
+}
+
+TEST_F(Csc, InfoAdvertisesTheOAuthServerBesideIt) {
+  http::Router router;
+  api::csc::CscContext ctx = *context_;
+  ctx.oauth2_base = std::string();  // derive from the Host header
+  api::csc::register_routes(router, ctx);
+  http::Request req;
+  req.method = "POST";
+  req.set_target("/csc/v2/info");
+  req.headers.emplace_back("Host", "sign.example.com:8443");
+  const auto res = router.dispatch(req);
+  ASSERT_EQ(res.status, 200) << res.body;
+  const json body = json::parse(res.body);
+  EXPECT_EQ(body["authType"], json::array({"basic", "oauth2code", "oauth2client"}));
+  EXPECT_EQ(body["oauth2"], "https://sign.example.com:8443/csc/v2");
+
+  http::Router fixed;
+  ctx.oauth2_base = "https://portal.example.com/sign/csc/v2";
+  api::csc::register_routes(fixed, ctx);
+  EXPECT_EQ(json::parse(fixed.dispatch(req).body)["oauth2"], "https://portal.example.com/sign/csc/v2");
 }
 
 TEST_F(Csc, V1InfoHasTheV1Shape) {

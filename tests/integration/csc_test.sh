@@ -44,6 +44,8 @@ challenge() {  # a new one-time code for alice's credential (getChallenge), answ
 code=$(post info '{"lang":"en-US"}')
 check "info answers 200 without a token" test "$code" = 200
 check "info lists signHash and the basic authType" bash -c "grep -q 'signatures/signHash' '$T/out' && grep -q '\"basic\"' '$T/out'"
+check "info advertises the OAuth server (oauth2code, oauth2 base URI)" \
+  bash -c "grep -q '\"oauth2code\"' '$T/out' && grep -q '\"oauth2\":\"https://127.0.0.1:$PORT/csc/v2\"' '$T/out'"
 code=$(post auth/login '{}' -u "alice:wrong-password")
 expect 400 authentication_error "Authentication failed" "$code" "auth/login with a wrong password"
 code=$(post auth/login '{"rememberMe":true}' -u "alice:$PW")

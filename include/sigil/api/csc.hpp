@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,12 @@ struct CscContext {
   // digests in one call.
   std::size_t max_document_bytes = 32u * 1024 * 1024;
   unsigned max_documents = 20;
+  // The OAuth 2.0 authorization server beside these routes (api::oauth serves
+  // <oauth2>/oauth2/{authorize,token,revoke}): info then advertises authType oauth2code and
+  // oauth2client and `oauth2` = this base URI; "" derives it from the request,
+  // <scheme>://<Host>/csc/v2 with the scheme of `tls`. nullopt: no OAuth, nothing advertised.
+  std::optional<std::string> oauth2_base = std::nullopt;
+  bool tls = true;
 };
 
 // Registers POST /csc/v2/{info, auth/login, auth/revoke, credentials/list, credentials/info,

@@ -159,6 +159,7 @@ struct CscConfig {
   std::string region = "EU";
   std::string lang = "en-US";
   std::string description = "Sigil on-premise remote signing service";
+  std::string oauth2_base_uri;                          // info.oauth2; empty = https://<Host>/csc/v2
 };
 
 // The audit trail (docs/audit.md). Always on: sigild does not start without its audit key.

@@ -23,7 +23,24 @@ Json conformance_levels(const CscContext& ctx) {
   return out;
 }
 
-http::Response info(CscContext& ctx, http::Request&, Call& call) {
+// authType, and the OAuth base URI when an authorization server is beside the CSC routes.
+void add_auth_types(const CscContext& ctx, const http::Request& req, Json& out) {
+  Json types = Json::array();
+  if (ctx.users != nullptr) types.push_back("basic");
+  if (ctx.oauth2_base) {
+    types.push_back("oauth2code");
+    types.push_back("oauth2client");
+    std::string base = *ctx.oauth2_base;
+    if (base.empty()) {
+      const auto host = req.header("Host");
+      base = std::string(ctx.tls ? "https://" : "http://") + sanitised(host.value_or("localhost"), 255) + "/csc/v2";
+    }
+    out["oauth2"] = base;
+  }
+  out["authType"] = std::move(types);
+}
+
+http::Response info(CscContext& ctx, http::Request& req, Call& call) {
   (void)opt_string(call.body, "lang");  // one language only; the response names it
   Json out{{"specs", call.v1 ? "1.0.4.0" : "2.0.0.2"},
            {"name", ctx.info.name},
@@ -31,8 +48,8 @@ http::Response info(CscContext& ctx, http::Request&, Call& call) {
            {"region", ctx.info.region},
            {"lang", ctx.info.lang},
            {"description", ctx.info.description},
-           {"authType", ctx.users != nullptr ? Json::array({"basic"}) : Json::array()},
            {"methods", served_methods(ctx, call.v1)}};
+  add_auth_types(ctx, req, out);
   if (call.v1) return http::Response::json(200, out);  // v1 ends with `methods` (§4.1)
   out["signAlgorithms"] = {
       {"algos",
