@@ -4,10 +4,13 @@
 # C_Sign rate of the same kind of key measured in the same run (bench/sigil_bench raw_copy). Prints a
 # Markdown table for docs/performance.md. Not part of `make test`.
 # usage: bench/csc_load.sh BUILD_DIR [SECONDS] [CONNECTIONS]
+# WORKERS (default 2 × CONNECTIONS, at least 8) sets server.worker_threads: a call waits for its
+# audit group commit on a worker thread, so the workers bound the calls in flight.
 set -euo pipefail
 BUILD="${1:?usage: csc_load.sh BUILD_DIR [SECONDS] [CONNECTIONS]}"
 SECS="${2:-10}"
 CONNS="${3:-4}"
+WORKERS="${WORKERS:-$(( CONNS * 2 > 8 ? CONNS * 2 : 8 ))}"
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 SIGILD="$BUILD/src/app/sigild"; SIGILCTL="$BUILD/src/cli/sigilctl"; HSMB="$BUILD/bench/sigil_bench"
 T="$(mktemp -d -t sigil-bench.XXXXXX)"
@@ -18,7 +21,7 @@ I="$T/i"
 "$SIGILCTL" init --dir "$I" --template "$SRC/config/sigil.example.toml" >/dev/null
 sed -i -e 's/^port = 8443.*/port = 0/' -e 's|^# port_file = .*|port_file = "run/sigil.port"|' \
        -e 's/^max_signatures = .*/max_signatures = 10000/' -e 's/^access_log = true/access_log = false/' \
-       -e 's/^level = "info"/level = "warn"/' "$I/sigil.toml"
+       -e 's/^level = "info"/level = "warn"/' -e "s/^worker_threads = 4 /worker_threads = $WORKERS /" "$I/sigil.toml"
 mkdir -p "$I/run"
 L=("$SIGILCTL" --config "$I/sigil.toml" --local)
 printf 'bench-password-123\n' >"$T/pw"
@@ -42,7 +45,7 @@ declare -A RESULT
 for k in ec-p256 rsa-2048; do
   for nh in 1 32; do
     out="$(AT="$AT" CRED="${CRED[$k]}" NH="$nh" ALGO="${ALGO[$k]}" SIGS=10000 \
-           wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$SRC/bench/csc_signhash.lua" "$URL" | grep '^RESULT')"
+           wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "${LUA:-$SRC/bench/csc_signhash.lua}" "$URL" | grep '^RESULT')"
     RESULT[$k/$nh]="$out"
     echo "$k, $nh hash(es)/call: $out" >&2
   done

@@ -20,6 +20,8 @@ namespace {
 struct Pending {
   Event event;
   std::promise<void> done;
+  const std::function<void(store::Database&)>* in_tx = nullptr;  // the appender waits, so it outlives the batch
+  std::exception_ptr refused;                                      // in_tx threw: no record, this error
 };
 
 Head load_head(store::Database& db) {
@@ -147,7 +149,16 @@ struct AuditLog::Impl {
           foreign = next.seq != head.seq || next.hash != head.hash;
         }
         written = 0;
-        for (const auto& p : batch) {
+        for (auto& p : batch) {
+          p.refused = nullptr;
+          if (p.in_tx != nullptr) {
+            try {
+              tx.transaction(*p.in_tx);  // a savepoint: a refusal undoes only its own writes
+            } catch (...) {
+              p.refused = std::current_exception();
+              continue;
+            }
+          }
           Record r;
           r.seq = next.seq + 1;
           r.time = time;
@@ -168,7 +179,7 @@ struct AuditLog::Impl {
         stats.records += written;
         if (foreign) ++stats.foreign_heads;
       }
-      for (auto& p : batch) p.done.set_value();
+      for (auto& p : batch) p.refused ? p.done.set_exception(p.refused) : p.done.set_value();
     } catch (const std::exception& e) {
       const auto error = std::make_exception_ptr(unavailable("audit: records not written", e));
       log::error("audit: batch of {} records not written: {}", batch.size(), e.what());
@@ -221,7 +232,17 @@ AuditLog::~AuditLog() {
   }
 }
 
-void AuditLog::append(Event event) {
+void AuditLog::append(Event event) { enqueue(std::move(event), nullptr); }
+
+void AuditLog::append_with(Event event, const std::function<void(store::Database&)>& in_tx, store::Database& db) {
+  if (&db != &impl_->db) {
+    Sink::append_with(std::move(event), in_tx, db);
+    return;
+  }
+  enqueue(std::move(event), &in_tx);
+}
+
+void AuditLog::enqueue(Event event, const std::function<void(store::Database&)>* in_tx) {
   {
     // Refuse what could never be stored before queueing it (invalid UTF-8).
     Record probe;
@@ -232,11 +253,11 @@ void AuditLog::append(Event event) {
   {
     std::lock_guard guard(impl_->mu);
     if (impl_->stopping) throw Error(Errc::audit_unavailable, "audit log closed");
-    impl_->queue.push_back(Pending{std::move(event), {}});
+    impl_->queue.push_back(Pending{std::move(event), {}, in_tx, nullptr});
     done = impl_->queue.back().done.get_future();
   }
   impl_->wake.notify_one();
-  done.get();  // rethrows audit_unavailable
+  done.get();  // rethrows audit_unavailable, or what in_tx threw
 }
 
 void AuditLog::check_available() {

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "sigil/common/clock.hpp"
+#include "sigil/store/database.hpp"
 #include "sigil/store/users.hpp"
 
 namespace sigil::audit {
@@ -26,6 +27,11 @@ std::string milliseconds_text(std::chrono::microseconds d) {
 }
 
 }  // namespace
+
+void Sink::append_with(Event event, const std::function<void(store::Database&)>& in_tx, store::Database& db) {
+  db.transaction(in_tx);
+  append(std::move(event));
+}
 
 Event make_event(std::string_view type, const Actor& actor, bool success) {
   Event e;

@@ -197,7 +197,7 @@ Sad AuthorizationService::authorize_credential(const CredentialAuthRequest& r) {
   if (ctx.need_pin && r.pin.empty()) throw AuthError(AuthFailure::pin_missing);
   if (ctx.need_otp && r.otp.empty()) throw AuthError(AuthFailure::otp_missing);
 
-  const std::string transaction_id = open_transaction(store_.database(), ctx.user.id, ctx.credential.id, r.transaction_id);
+  std::string transaction_id = open_transaction(store_.database(), ctx.user.id, ctx.credential.id, r.transaction_id);
 
   // PIN first: a wrong PIN must not burn a delivered OTP the user still holds.
   if (ctx.need_pin) {
@@ -228,7 +228,19 @@ Sad AuthorizationService::authorize_credential(const CredentialAuthRequest& r) {
   sad.max_uses = r.num_signatures;
   store_.database().transaction([&](store::Database& tx) {
     if (tx.exec("UPDATE auth_transactions SET state = 'done' WHERE id = $1 AND state = 'open'", {transaction_id}) != 1) {
-      throw AuthError(AuthFailure::transaction_void, "transaction closed concurrently");
+      // Closed since this call found it. When a concurrent authorisation of the same (user,
+      // credential) closed the shared implicit transaction with a success, this one's factors were
+      // verified too (a delivered or TOTP code verifies once): it gets its own, done transaction.
+      // A voided transaction, or one the client named, stays refused.
+      const auto t = tx.query_one("SELECT state FROM auth_transactions WHERE id = $1", {transaction_id});
+      if (r.transaction_id || !t || t->get_text(0) != "done") {
+        throw AuthError(AuthFailure::transaction_void, "transaction closed concurrently");
+      }
+      transaction_id = new_id();
+      sad.transaction_id = transaction_id;
+      tx.exec("INSERT INTO auth_transactions (id, user_id, credential_id, failures, state, expires_at, created_at) "
+              "VALUES ($1, $2, $3, 0, 'done', $4, $5)",
+              {transaction_id, ctx.user.id, ctx.credential.id, now + policy_.transaction_ttl.count(), now});
     }
     tx.exec("UPDATE auth_lockouts SET failures = 0 WHERE user_id = $1", {ctx.user.id});
     tx.exec("INSERT INTO sads (id, sad_hash, transaction_id, user_id, client_id, credential_id, scal, hash_alg, max_uses, "
@@ -287,8 +299,10 @@ SadConsumption AuthorizationService::consume_sad(std::string_view sad, const Sad
   const std::int64_t max_uses = row->get_int("max_uses");
   if (row->get_int("used_count") + k > max_uses) refuse(AuthFailure::sad_exhausted, "SAD used up");
 
-  try {
-  store_.database().transaction([&](store::Database& tx) {
+  // The UPDATEs and the sad.used record are one write (the audit log's group commit): a SAD is
+  // spent exactly when its use is on record, and concurrent calls share one fsync.
+  std::int64_t used_after = max_uses;
+  const std::function<void(store::Database&)> spend = [&](store::Database& tx) {
     if (tx.exec("UPDATE sads SET used_count = used_count + $2 "
                 "WHERE id = $1 AND used_count + $2 <= max_uses AND revoked = 0 AND expires_at > $3",
                 {sad_id, k, now}) != 1) {
@@ -304,15 +318,18 @@ SadConsumption AuthorizationService::consume_sad(std::string_view sad, const Sad
         }
       }
     }
-  });
+    const auto after = tx.query_one("SELECT used_count FROM sads WHERE id = $1", {sad_id});
+    used_after = after ? after->get_int(0) : max_uses;
+  };
+  try {
+    events_.on_event_with(AuthEvent{AuthEventType::sad_consumed, use.user_id, use.credential_id, transaction_id,
+                                    use.client_id, std::nullopt, sad_id, k, std::nullopt},
+                          spend, store_.database());
   } catch (const AuthError& e) {
-    // Rolled back: nothing was consumed.
+    // Rolled back: nothing was consumed and nothing recorded.
     refuse(e.failure(), e.internal_detail());
   }
-  events_.on_event(AuthEvent{AuthEventType::sad_consumed, use.user_id, use.credential_id, transaction_id, use.client_id,
-                             std::nullopt, sad_id, k, std::nullopt});
-  const auto after = store_.database().query_one("SELECT used_count FROM sads WHERE id = $1", {sad_id});
-  return SadConsumption{sad_id, max_uses - (after ? after->get_int(0) : max_uses)};
+  return SadConsumption{sad_id, max_uses - used_after};
 }
 
 Sad AuthorizationService::extend_sad(std::string_view sad, const SadUse& caller, const std::vector<Bytes>& new_hashes) {

@@ -91,9 +91,7 @@ std::shared_ptr<otp::Channel> make_channel(const config::OtpChannelConfig& c) {
   return std::make_shared<otp::CommandChannel>(std::move(o), c.name);
 }
 
-}  // namespace
-
-void AuditAuthEvents::on_event(const auth::AuthEvent& event) {
+audit::Event to_audit_event(const auth::AuthEvent& event) {
   audit::Event e = audit::make_event(audit_type(event.type), audit::Actor{event.user_id, "", "", ""}, success(event.type));
   e.details["event"] = std::string(auth::to_string(event.type));
   if (!event.credential_id.empty()) e.details["credential_id"] = event.credential_id;
@@ -104,7 +102,16 @@ void AuditAuthEvents::on_event(const auth::AuthEvent& event) {
   if (event.count != 0) e.details["count"] = std::to_string(event.count);
   if (event.locked_until) e.details["locked_until"] = std::to_string(*event.locked_until);
   if (event.type == auth::AuthEventType::user_locked) e.details["scope"] = "second_factor";
-  sink_.append(std::move(e));
+  return e;
+}
+
+}  // namespace
+
+void AuditAuthEvents::on_event(const auth::AuthEvent& event) { sink_.append(to_audit_event(event)); }
+
+void AuditAuthEvents::on_event_with(const auth::AuthEvent& event, const std::function<void(store::Database&)>& apply,
+                                    store::Database& db) {
+  sink_.append_with(to_audit_event(event), apply, db);
 }
 
 AuthRuntime::AuthRuntime(const config::Config& config, store::Store& store, const Clock& clock, audit::Sink& audit)

@@ -76,6 +76,7 @@ struct CachedKey {
   CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
   SteadyClock::time_point checked{};  // when the token object was last seen to exist
   bool copy_refused = false;          // the token would not make a protected copy: sign with priv
+  Bytes spki;                         // the public key (SubjectPublicKeyInfo DER), read on first signer()
   CK_OBJECT_HANDLE signing_handle() const { return copy != CK_INVALID_HANDLE ? copy : priv; }
 };
 
@@ -298,8 +299,18 @@ class Pkcs11Token final : public Token {
   }
 
   std::unique_ptr<KeySigner> signer(const std::string& label) override {
-    const CachedKey key = lookup(label);
-    return std::make_unique<TokenKeySigner>(*this, label, key.spec, public_key_der(label));
+    CachedKey key = lookup(label);
+    if (key.spki.empty()) {
+      // Read once per cached key (a C_FindObjects and an encoding): it goes with the entry, so a key
+      // found anew (re-created, token re-initialised) has its public key read anew too.
+      key.spki = public_key_der(label);
+      std::lock_guard lock(cache_mutex_);
+      if (const auto it = cache_.find(label);
+          it != cache_.end() && it->second.priv == key.priv && it->second.generation == key.generation) {
+        it->second.spki = key.spki;
+      }
+    }
+    return std::make_unique<TokenKeySigner>(*this, label, key.spec, std::move(key.spki));
   }
 
   std::vector<MechanismInfo> mechanisms() override {

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "ossl/digest.hpp"
 #include "ossl/x509.hpp"
@@ -16,7 +19,7 @@
 namespace sigil::signing {
 namespace {
 
-ResolvedCredential resolve(const store::CredentialRecord& r) {
+ResolvedCredential parse_credential(const store::CredentialRecord& r) {
   ResolvedCredential c;
   c.id = r.id;
   c.key_label = r.key_label;
@@ -27,7 +30,9 @@ ResolvedCredential resolve(const store::CredentialRecord& r) {
   }
   c.certs.leaf = ossl::read_certificate(r.certificate_pem);
   if (!r.chain_pem.empty()) c.certs.issuers = ossl::pem_to_der_chain(r.chain_pem);
-  c.key_spec = ossl::spki_key_spec(ossl::inspect_certificate(c.certs.leaf).public_key_der);
+  const auto info = ossl::inspect_certificate(c.certs.leaf);
+  c.key_spec = ossl::spki_key_spec(info.public_key_der);
+  c.leaf = {info.subject, info.issuer, info.serial_hex, info.not_before, info.not_after, info.sha256_fingerprint_hex};
   return c;
 }
 
@@ -39,8 +44,8 @@ audit::SignatureEvent signature_event(const Caller& caller, const ResolvedCreden
   if (credential != nullptr) {
     e.credential_id = credential->id;
     e.key_label = credential->key_label;
-    e.certificate_sha256 = hex_encode(ossl::digest(HashAlg::sha256, credential->certs.leaf));
-    e.certificate_subject = ossl::inspect_certificate(credential->certs.leaf).subject;
+    e.certificate_sha256 = credential->leaf.sha256_hex;
+    e.certificate_subject = credential->leaf.subject;
   }
   e.format = std::move(format);
   e.level = std::move(level);
@@ -85,14 +90,48 @@ std::string algorithm_name(SignatureScheme scheme, HashAlg hash) {
   return std::string(scheme_name(scheme)) + "-" + std::string(hash_name(hash));
 }
 
+struct SigningService::ResolvedCache {
+  struct Entry {
+    std::string certificate_pem, chain_pem, key_label, description;
+    std::vector<std::string> algorithms;
+    ResolvedCredential resolved;
+    bool matches(const store::CredentialRecord& r) const {
+      return certificate_pem == r.certificate_pem && chain_pem == r.chain_pem && key_label == r.key_label &&
+             description == r.description && algorithms == r.algorithms;
+    }
+  };
+  static constexpr std::size_t kMax = 4096;  // bounded: cleared when full (credentials are few and hot)
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> entries;
+};
+
 SigningService::SigningService(store::Store& store, hsm::Token& token, const Clock& clock, Sources sources,
                                std::filesystem::path spool_dir)
     : store_(store),
       token_(token),
       clock_(clock),
+      resolved_(std::make_unique<ResolvedCache>()),
       spool_dir_(std::move(spool_dir)),
       sources_(sources),
       documents_(sources, spool_dir_) {}
+
+SigningService::~SigningService() = default;
+
+ResolvedCredential SigningService::resolve(const store::CredentialRecord& r) {
+  {
+    std::lock_guard lock(resolved_->mu);
+    if (const auto it = resolved_->entries.find(r.id); it != resolved_->entries.end() && it->second->matches(r)) {
+      return it->second->resolved;
+    }
+  }
+  auto entry = std::make_shared<ResolvedCache::Entry>(
+      ResolvedCache::Entry{r.certificate_pem, r.chain_pem, r.key_label, r.description, r.algorithms, parse_credential(r)});
+  ResolvedCredential out = entry->resolved;
+  std::lock_guard lock(resolved_->mu);
+  if (resolved_->entries.size() >= ResolvedCache::kMax) resolved_->entries.clear();
+  resolved_->entries[r.id] = std::move(entry);
+  return out;
+}
 
 std::vector<ResolvedCredential> SigningService::service_credentials(const Caller& caller) {
   std::vector<ResolvedCredential> out;

@@ -325,6 +325,59 @@ TEST_F(AuditTest, ConcurrentAppendsAreGroupedIntoOneChain) {
   std::cout << "[ info ] 1600 records in " << s.transactions << " transactions\n";
 }
 
+TEST_F(AuditTest, AppendWithCommitsItsWritesAndItsRecordTogether) {
+  db_->exec_script("CREATE TABLE spent (n INTEGER NOT NULL)");
+  AuditOptions o;
+  o.checkpoint_every_records = 0;
+  AuditLog log(*db_, clock_, signer_.get(), o);
+  std::atomic<int> ok{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const int n = t * 1000 + i;
+        const std::function<void(store::Database&)> spend = [n](store::Database& tx) {
+          tx.exec("INSERT INTO spent (n) VALUES ($1)", {std::int64_t{n}});
+          if (n % 5 == 0) throw Error(Errc::invalid_argument, "refused by the action");  // after a write
+        };
+        try {
+          log.append_with(event(n), spend, *db_);
+          ++ok;
+        } catch (const Error& e) {
+          (e.code() == Errc::invalid_argument ? refused : other)++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(refused.load(), 80);  // only the refused callers failed; their batch mates committed
+  EXPECT_EQ(ok.load(), 320);
+  const Trail t = read_all(*db_);
+  ASSERT_EQ(t.records.size(), 320u);  // a record exactly for each committed action
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent")->get_int(0), 320);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent WHERE n % 5 = 0")->get_int(0), 0);
+  EXPECT_LT(log.stats().transactions, 320u);  // grouped
+  const auto r = verify_chain(t.records, t.checkpoints, spki_);
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
+TEST_F(AuditTest, AppendWithLeavesNoWriteWhenTheRecordCannotBeCommitted) {
+  db_->exec_script("CREATE TABLE spent (n INTEGER NOT NULL)");
+  FaultyDatabase faulty(*db_);
+  AuditLog log(faulty, clock_, signer_.get(), fast(0));
+  const std::function<void(store::Database&)> spend = [](store::Database& tx) { tx.exec("INSERT INTO spent (n) VALUES (1)"); };
+  faulty.fail_after = true;  // the action and the insert run, then the commit fails
+  EXPECT_SIGIL_ERROR_AUDIT(log.append_with(event(1), spend, faulty));
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent")->get_int(0), 0);
+  faulty.fail_after = false;
+  log.append_with(event(2), spend, faulty);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent")->get_int(0), 1);
+  EXPECT_EQ(log.head().seq, 1);
+}
+
 TEST_F(AuditTest, FailsClosedAndContinuesTheChainAfterTheFaultClears) {
   FaultyDatabase faulty(*db_);
   {

@@ -182,6 +182,31 @@ TEST_F(AuthorizationTest, ConcurrentConsumersNeverExceedTheCount) {
   EXPECT_EQ(refused.load(), 5);
 }
 
+TEST_F(AuthorizationTest, ConcurrentAuthorisationsOfOneCredentialAllSucceed) {
+  // Calls without a transaction id share the open implicit transaction of (user, credential); the
+  // one that loses the race to close it still gets its SAD (its factors were checked).
+  const std::string cred = credential(alice_, "none", 1);
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 15; ++j) {
+        try {
+          (void)service_->authorize_credential(request(alice_, cred, 1));
+          ++ok;
+        } catch (const std::exception&) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(ok.load(), 120);
+  EXPECT_EQ(db().query_one("SELECT COUNT(DISTINCT transaction_id) FROM sads")->get_int(0), 120);
+}
+
 TEST_F(AuthorizationTest, PinPolicy) {
   const std::string cred = credential(alice_, "pin", 1);
   EXPECT_AUTH_FAILURE(service_->authorize_credential(request(alice_, cred, 1)), AuthFailure::pin_missing);

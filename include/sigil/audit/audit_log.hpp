@@ -64,6 +64,12 @@ class AuditLog final : public Sink {
   // Blocks until the record is durable; throws Error(audit_unavailable) if it could not be
   // written, or Error(invalid_argument) if a string is not valid UTF-8 (nothing is written).
   void append(Event event) override;
+  // In the group commit: in_tx runs in a savepoint of the batch's transaction just before its
+  // record is chained; if it throws, the savepoint is rolled back, no record is written for it,
+  // and only this caller gets the exception (the rest of the batch commits). in_tx runs on the
+  // writer thread holding the write lock: a few statements, nothing slow. A `db` other than the
+  // log's own falls back to Sink::append_with.
+  void append_with(Event event, const std::function<void(store::Database&)>& in_tx, store::Database& db) override;
   // Throws Error(audit_unavailable) when closed, or when the last batch failed and the database
   // does not answer a ping now (a successful ping clears the failure; the next batch then proves
   // whether writing works again).
@@ -79,6 +85,7 @@ class AuditLog final : public Sink {
   AuditStats stats() const;
 
  private:
+  void enqueue(Event event, const std::function<void(store::Database&)>* in_tx);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,15 @@ class AuthEvents {
  public:
   virtual ~AuthEvents() = default;
   virtual void on_event(const AuthEvent& event) = 0;
+  // The store writes an event reports (`apply`) and the event itself, atomically where the sink
+  // can: the audit log runs apply inside the group commit that makes the record durable (one
+  // shared fsync for every concurrent SAD use). If apply throws, nothing is written and the
+  // exception propagates. This default runs apply in its own transaction, then on_event.
+  virtual void on_event_with(const AuthEvent& event, const std::function<void(store::Database&)>& apply,
+                             store::Database& db) {
+    db.transaction(apply);
+    on_event(event);
+  }
 };
 
 // An AuthEvents that records nothing (tests, tools).

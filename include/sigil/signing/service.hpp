@@ -23,6 +23,7 @@ class Token;
 }
 namespace sigil::store {
 class Store;
+struct CredentialRecord;
 }
 namespace sigil::audit {
 class Sink;
@@ -59,6 +60,14 @@ struct ResolvedCredential {
   KeySpec key_spec;
   SignerCerts certs;                     // leaf + chain as stored for the credential
   std::vector<std::string> algorithms;   // "rsa-pkcs1-sha256", "ecdsa-sha384", ...
+  // The leaf certificate's facts, parsed once: the service caches resolved credentials, so a call
+  // does not decode the certificate (OpenSSL 3's decoder costs more than an ECDSA signature).
+  struct LeafFacts {
+    std::string subject, issuer, serial_hex;
+    std::string not_before, not_after;  // RFC 3339
+    std::string sha256_hex;
+  };
+  LeafFacts leaf;
 
   bool allows(SignatureScheme scheme, HashAlg hash) const;
   // The scheme a format uses when the caller names none: RSA -> PKCS#1 v1.5, EC -> ECDSA.
@@ -83,6 +92,9 @@ class SigningService {
   // to `spool_dir`.
   SigningService(store::Store& store, hsm::Token& token, const Clock& clock, Sources sources = {},
                  std::filesystem::path spool_dir = std::filesystem::temp_directory_path());
+  ~SigningService();
+  SigningService(const SigningService&) = delete;
+  SigningService& operator=(const SigningService&) = delete;
 
   // Unattended (server-signing) credentials the caller owns and may use without a second factor:
   // active, `unattended`, owned by the caller. Others are invisible (not_found, never forbidden,
@@ -160,6 +172,12 @@ class SigningService {
   auto audited(const Caller& caller, audit::SignatureEvent& event, Work&& work) -> decltype(work());
   void record(const Caller& caller, audit::SignatureEvent& event, std::chrono::steady_clock::time_point start,
               const Error* error);
+
+  // Parsed credentials by id, reused while the stored record (certificate, chain, key, algorithms)
+  // is unchanged; status and ownership are read from the store on every call.
+  struct ResolvedCache;
+  std::unique_ptr<ResolvedCache> resolved_;
+  ResolvedCredential resolve(const store::CredentialRecord& r);
 
   std::filesystem::path spool_dir_;
   Sources sources_;

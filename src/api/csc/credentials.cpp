@@ -56,6 +56,11 @@ signing::AttendedCredential owned_credential(CscContext& ctx, const Session& s, 
   }
 }
 
+bool certificate_valid(const CscContext& ctx, const signing::AttendedCredential& a) {
+  const std::string now = generalized_time(to_rfc3339(ctx.signing.clock().now()));
+  return now >= generalized_time(a.credential.leaf.not_before) && now <= generalized_time(a.credential.leaf.not_after);
+}
+
 Json credential_info(const CscContext& ctx, const signing::AttendedCredential& a, const Json& options, bool v1) {
   const std::string certs = certificates_option(options);
   const bool auth_info = opt_bool(options, "authInfo", false);
@@ -65,11 +70,10 @@ Json credential_info(const CscContext& ctx, const signing::AttendedCredential& a
   Json key{{"status", a.enabled ? "enabled" : "disabled"}, {"algo", algo_oids(c)}, {"len", c.key_spec.bits}};
   if (c.key_spec.type == KeyType::ec) key["curve"] = curve_oid(c.key_spec.bits);
 
-  const auto ci = ossl::inspect_certificate(c.certs.leaf);
+  const auto& ci = c.leaf;
   const std::string from = generalized_time(ci.not_before);
   const std::string to = generalized_time(ci.not_after);
-  const std::string now = generalized_time(to_rfc3339(ctx.signing.clock().now()));
-  Json cert{{"status", (now < from || now > to) ? "expired" : "valid"},
+  Json cert{{"status", certificate_valid(ctx, a) ? "valid" : "expired"},
             {"issuerDN", ci.issuer},
             {"subjectDN", ci.subject},
             {"serialNumber", ci.serial_hex},

@@ -88,6 +88,8 @@ std::vector<std::string> algo_oids(const signing::ResolvedCredential& c);
 
 // The credential of the session's user, or "Invalid parameter credentialID".
 signing::AttendedCredential owned_credential(CscContext& ctx, const Session& s, const std::string& id);
+// The leaf certificate is within its validity period now (CSC cert/status "valid").
+bool certificate_valid(const CscContext& ctx, const signing::AttendedCredential& a);
 // The credentials/info object (v2), or the CSC 1.0.4.0 one (`authMode`, `PIN`, `OTP`, no `auth`).
 Json credential_info(const CscContext& ctx, const signing::AttendedCredential& c, const Json& options,
                      bool v1 = false);

@@ -189,8 +189,7 @@ http::Response sign_doc(CscContext& ctx, http::Request& req, Call& call) {
   bool validation_info = opt_bool(body, "returnValidationInfo", false);
 
   if (!a.enabled) fail("The credential identified by credentialID is disabled");
-  const Json info = credential_info(ctx, a, Json::object());
-  if (info["cert"]["status"] != "valid") fail("Signing certificate is expired or not yet valid");
+  if (!certificate_valid(ctx, a)) fail("Signing certificate is expired or not yet valid");
 
   // Parameters of every entry, then the documents spooled and hashed.
   Spool spool(ctx.signing.spool_dir());

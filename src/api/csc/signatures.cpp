@@ -27,8 +27,7 @@ http::Response sign_hash(CscContext& ctx, http::Request& req, Call& call) {
   for (const auto& h : *hashes) {
     if (h.size() != digest_size(alg.hash)) fail("Invalid digest value length");
   }
-  const Json info = credential_info(ctx, a, Json::object());
-  if (info["cert"]["status"] != "valid") fail("Signing certificate is expired or not yet valid");
+  if (!certificate_valid(ctx, a)) fail("Signing certificate is expired or not yet valid");
 
   std::string sad;
   if (const auto given = opt_string(body, "SAD")) {
