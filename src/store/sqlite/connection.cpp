@@ -20,9 +20,15 @@ constexpr std::size_t kMaxCachedStatements = 128;
 
 // The database holds password hashes and API-key digests: create it owner-only before SQLite does
 // (SQLite would use 0644 minus umask). SQLite gives the -wal and -shm files the database's mode.
+// Only when it does not exist yet (O_EXCL): close() on ANY descriptor of a file drops every POSIX
+// lock this process holds on it, SQLite's included. Opening and closing the database here for
+// each new pooled connection released the shared lock of the connections already open, so
+// another process (sigilctl --local) closing its last connection believed it was the last user,
+// checkpointed and deleted the WAL, and commits of this process were lost.
 void create_private_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
+    if (errno == EEXIST) return;
     throw Error(Errc::store_unavailable, "sqlite: cannot create '" + path.string() + "': " + std::strerror(errno));
   }
   ::close(fd);
