@@ -4,6 +4,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -241,6 +246,191 @@ std::string path_segment(const std::string& s) {
     }
   }
   return out;
+}
+
+// ---- ServiceClient: any sigild route, raw or JSON bodies (sigilctl sign) ----
+
+namespace {
+
+// The remote client's rules: URL and CA from the options or the configuration, the API key from
+// --api-key-file or SIGIL_API_KEY, else --user with its password.
+struct Endpoint {
+  std::string url, cacert, user;
+  SecretString password, api_key;
+};
+
+Endpoint resolve_endpoint(const GlobalOptions& g) {
+  Endpoint e;
+  e.url = g.url;
+  e.cacert = g.cacert;
+  if (e.url.empty() || e.cacert.empty()) {
+    const config::Config c = config::load(g.config);
+    if (e.url.empty()) {
+      const std::string host = c.server.listen_address == "0.0.0.0" ? "127.0.0.1" : c.server.listen_address;
+      std::string port = std::to_string(c.server.port);
+      if (c.server.port == 0 && !c.server.port_file.empty() && std::filesystem::exists(c.server.port_file)) {
+        port = files::read_trimmed(c.server.port_file);
+      }
+      e.url = std::string(c.server.tls ? "https" : "http") + "://" + host + ":" + port;
+    }
+    if (e.cacert.empty() && !c.pki.dir.empty()) e.cacert = (c.pki.dir / "root-ca.pem").string();
+  }
+  while (!e.url.empty() && e.url.back() == '/') e.url.pop_back();
+  e.api_key = env_or_file("SIGIL_API_KEY", g.api_key_file);
+  e.user = g.user;
+  if (!e.user.empty() && e.api_key.empty()) e.password = env_or_file("SIGIL_PASSWORD", g.password_file);
+  if (e.api_key.empty() && e.user.empty()) {
+    throw Error(Errc::unauthorized,
+                "no credentials: set SIGIL_API_KEY (or --api-key-file), or --user with SIGIL_PASSWORD "
+                "(or --password-file)",
+                true);
+  }
+  return e;
+}
+
+// curl callbacks: noexcept, nothing unwinds through libcurl (returning less than given aborts).
+std::size_t write_file(char* data, std::size_t size, std::size_t n, void* out) noexcept {
+  return std::fwrite(data, size, n, static_cast<std::FILE*>(out)) * size;
+}
+
+std::size_t read_file(char* buffer, std::size_t size, std::size_t n, void* in) noexcept {
+  return std::fread(buffer, size, n, static_cast<std::FILE*>(in)) * size;
+}
+
+std::size_t collect_header(char* data, std::size_t size, std::size_t n, void* out) noexcept {
+  try {
+    std::string line(data, size * n);
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) return size * n;
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string value = line.substr(colon + 1);
+    const auto first = value.find_first_not_of(" \t");
+    const auto last = value.find_last_not_of(" \t\r\n");
+    value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+    auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(out);
+    headers->emplace_back(std::move(name), std::move(value));
+    return size * n;
+  } catch (...) {
+    return 0;
+  }
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const {
+    if (f != nullptr) std::fclose(f);
+  }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+}  // namespace
+
+struct ServiceClient::Impl {
+  Endpoint endpoint;
+
+  // One request on its own handle; `setup` adds the body and the sinks. Returns the status.
+  template <class Setup>
+  long perform(const std::string& method, const std::string& path, std::vector<std::string> header_lines,
+               Setup&& setup) {
+    CURL* curl = curl_easy_init();
+    if (curl == nullptr) throw Error(Errc::internal, "curl_easy_init failed");
+    std::string bearer;
+    if (!endpoint.api_key.empty()) bearer = "Authorization: Bearer " + std::string(endpoint.api_key.view());
+    curl_slist* headers = nullptr;
+    for (const auto& h : header_lines) headers = curl_slist_append(headers, h.c_str());
+    if (!bearer.empty()) headers = curl_slist_append(headers, bearer.c_str());
+    std::string userpwd;
+    if (bearer.empty()) {
+      userpwd = endpoint.user + ":" + std::string(endpoint.password.view());
+      curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
+    }
+    const std::string url = endpoint.url + path;
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    if (!endpoint.cacert.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, endpoint.cacert.c_str());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    setup(curl);
+    const CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    secure_wipe(bearer.data(), bearer.size());
+    secure_wipe(userpwd.data(), userpwd.size());
+    if (rc != CURLE_OK) {
+      throw Error(Errc::io, "cannot reach " + endpoint.url + ": " + curl_easy_strerror(rc) + " (is sigild running?)",
+                  true);
+    }
+    return status;
+  }
+};
+
+ServiceClient::ServiceClient(const GlobalOptions& g) : impl_(std::make_unique<Impl>()) {
+  impl_->endpoint = resolve_endpoint(g);
+}
+ServiceClient::~ServiceClient() = default;
+
+nlohmann::json ServiceClient::call_json(const std::string& method, const std::string& path,
+                                        const nlohmann::json& body) {
+  std::string response;
+  const std::string payload = body.is_null() ? "" : body.dump();
+  std::vector<std::string> headers{"Accept: application/json"};
+  if (!body.is_null()) headers.emplace_back("Content-Type: application/json");
+  const long status = impl_->perform(method, path, headers, [&](CURL* curl) {
+    if (!body.is_null()) {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.c_str());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
+    }
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  });
+  return finish(static_cast<int>(status), response).body;
+}
+
+ServiceClient::Upload ServiceClient::upload(const std::string& path, const std::filesystem::path& in,
+                                            const std::string& content_type, const std::filesystem::path& out) {
+  File input(std::fopen(in.c_str(), "rb"));
+  if (!input) throw Error(Errc::io, "cannot read " + in.string(), true);
+  const auto size = std::filesystem::file_size(in);
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(Errc::io, "cannot create " + out.string(), true);
+  File output(::fdopen(fd, "wb"));
+  if (!output) {
+    ::close(fd);
+    throw Error(Errc::io, "cannot create " + out.string(), true);
+  }
+  Upload result;
+  const long status = impl_->perform("POST", path, {"Content-Type: " + content_type, "Expect:"}, [&](CURL* curl) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_file);
+    curl_easy_setopt(curl, CURLOPT_READDATA, input.get());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(size));
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_file);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, output.get());
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
+  });
+  const bool flushed = std::fflush(output.get()) == 0 && ::fsync(::fileno(output.get())) == 0;
+  output.reset();
+  if (status < 200 || status >= 300) {
+    // The answer is a JSON error body (small): its code and error_description become the Error.
+    finish(static_cast<int>(status), files::read(out));
+  }
+  if (!flushed) throw Error(Errc::io, "cannot write " + out.string(), true);
+  return result;
+}
+
+const std::string& ServiceClient::base_url() const { return impl_->endpoint.url; }
+const std::string& ServiceClient::cacert() const { return impl_->endpoint.cacert; }
+const std::string& ServiceClient::basic_user() const {
+  static const std::string none;
+  return impl_->endpoint.api_key.empty() ? impl_->endpoint.user : none;
+}
+SecretString ServiceClient::basic_password() const {
+  return SecretString(impl_->endpoint.api_key.empty() ? std::string(impl_->endpoint.password.view()) : std::string());
 }
 
 }  // namespace sigil::cli

@@ -2,11 +2,14 @@
 // the very same routes, so both modes accept the same input and print the same output.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/command.hpp"
+#include "sigil/common/secure.hpp"
 
 namespace sigil::cli {
 
@@ -35,6 +38,38 @@ std::unique_ptr<AdminClient> make_remote_client(const GlobalOptions& g);
 inline std::unique_ptr<AdminClient> make_client(const GlobalOptions& g) {
   return g.local ? make_local_client(g) : make_remote_client(g);
 }
+
+// Any sigild route (not only the admin API) over HTTPS, with the remote client's URL, CA and
+// credentials; for the signing commands. Thread-safe: every call uses its own connection.
+class ServiceClient {
+ public:
+  explicit ServiceClient(const GlobalOptions& g);
+  ~ServiceClient();
+  ServiceClient(const ServiceClient&) = delete;
+  ServiceClient& operator=(const ServiceClient&) = delete;
+
+  // JSON in (null: no body) and out; a non-2xx answer throws Error like AdminClient::call.
+  nlohmann::json call_json(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
+
+  struct Upload {
+    std::vector<std::pair<std::string, std::string>> headers;  // response headers, names lower-case
+  };
+  // POSTs the file `in` as the raw body (streamed) and streams a 2xx answer into `out` (created
+  // 0644 less the umask, truncated); a non-2xx answer throws Error (code and error_description from the answer)
+  // and leaves whatever `out` holds to the caller to remove.
+  Upload upload(const std::string& path, const std::filesystem::path& in, const std::string& content_type,
+                const std::filesystem::path& out);
+
+  const std::string& base_url() const;
+  const std::string& cacert() const;
+  // The HTTP Basic user (empty when an API key is used) and a copy of its password (TSA client).
+  const std::string& basic_user() const;
+  SecretString basic_password() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Percent-encodes one path segment.
 std::string path_segment(const std::string& s);

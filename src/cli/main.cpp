@@ -9,6 +9,7 @@
 
 namespace sigil::cli {
 void register_client(CLI::App& app, GlobalOptions& g, Action& action);  // cmd_client.cpp
+void register_sign(CLI::App& app, GlobalOptions& g, Action& action);    // cmd_sign.cpp
 }
 
 int main(int argc, char** argv) {
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   cli::register_doctor(app, global, action);
   cli::register_audit(app, global, action);
   cli::register_client(app, global, action);
+  cli::register_sign(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,7 +9,7 @@ commands=("" init "token list" "token init" "key generate" "key list" "key show"
           "credential assign" "credential disable" "credential enable" "credential pin" "user add" "user list" "user show"
           "user disable" "user enable" "user unlock" "user passwd" "user otp enrol" "user otp remove" "user second-factor"
           "user unlock-2fa" "client add" "client list" "client remove" "apikey create" "apikey list" "apikey revoke" doctor
-          "audit list" "audit show" "audit export" "audit verify")
+          "audit list" "audit show" "audit export" "audit verify" sign)
 for c in "${commands[@]}"; do
   # shellcheck disable=SC2086
   help="$("$SIGILCTL" $c --help 2>&1)" || { echo "FAIL: sigilctl $c --help"; FAILED=$((FAILED + 1)); continue; }

@@ -1,7 +1,11 @@
 // POST /api/v1/sign?profile=NAME[&name=FILE]: the one call of a back office. The request body is
 // the document itself (any content type; spooled to disk by the server when large), the profile
 // from the configuration says how to sign it, and the response body is the signed document.
+// GET /api/v1/profiles[/{name}]: the profiles the caller may use (their credential is one of the
+// caller's unattended credentials), read-only and without secrets, so that a client can prepare
+// documents locally and send only digests (`sigilctl sign --hash-only`).
 #include "routes.hpp"
+#include "sigil/common/encoding.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/common/secure.hpp"
@@ -18,6 +22,89 @@ std::string content_type(const signing::DocumentRequest& r) {
       return r.packaging == signing::Packaging::detached ? "application/pkcs7-signature" : "application/pkcs7-mime";
   }
   return "application/octet-stream";
+}
+
+std::string_view c14n_name(xades::C14n c) { return c == xades::C14n::inclusive ? "inclusive" : "exclusive"; }
+
+std::string_view policy_hash_name(xades::PolicyHashAlg a) {
+  switch (a) {
+    case xades::PolicyHashAlg::sha1: return "SHA1";
+    case xades::PolicyHashAlg::sha256: return "SHA256";
+    case xades::PolicyHashAlg::sha384: return "SHA384";
+    case xades::PolicyHashAlg::sha512: return "SHA512";
+  }
+  return "SHA256";
+}
+
+Json pades_json(const pades::PadesParams& p) {
+  Json out = {{"reason", p.reason}, {"location", p.location}, {"contactInfo", p.contact_info},
+              {"fieldName", p.field_name}};
+  if (p.appearance) {
+    const auto& a = *p.appearance;
+    out["appearance"] = {{"page", a.page}, {"x", a.x},         {"y", a.y},
+                         {"width", a.width}, {"height", a.height}, {"text", a.free_text}};
+  }
+  return out;
+}
+
+Json xades_json(const xades::XadesParams& x) {
+  Json out = {{"c14n", c14n_name(x.c14n)}};
+  if (x.commitment_type) out["commitmentType"] = *x.commitment_type;
+  if (x.policy) {
+    out["policy"] = {{"identifier", x.policy->identifier},
+                     {"description", x.policy->description},
+                     {"hashAlgorithm", policy_hash_name(x.policy->hash_alg)},
+                     {"hash", base64_encode(x.policy->hash)},
+                     {"uri", x.policy->uri}};
+  }
+  return out;
+}
+
+// What a client needs to reproduce the profile's signature locally; nothing secret.
+Json profile_json(const signing::Profile& p, const signing::ResolvedCredential& credential) {
+  const auto& r = p.request;
+  const SignatureAlgorithm alg{p.scheme.value_or(credential.default_scheme()), r.digest_alg, false};
+  Json out = {{"name", p.name},
+              {"format", signing::format_name(r.format)},
+              {"level", level_name(r.level)},
+              {"packaging", signing::packaging_name(r.packaging)},
+              {"digestAlgorithm", digest_algorithm_name(r.digest_alg)},
+              {"credential", p.credential_id},
+              {"signatureAlgorithm", signature_algorithm_name(alg)}};
+  if (r.commitment_type) out["commitmentType"] = *r.commitment_type;
+  if (r.format == signing::Format::pades) out["pades"] = pades_json(r.pades);
+  if (r.format == signing::Format::xades) out["xades"] = xades_json(r.xades);
+  return out;
+}
+
+// The profile as the caller sees it, or nothing when its credential is not one of the caller's.
+std::optional<Json> usable_profile(signing::SigningService& svc, const signing::Caller& who,
+                                   const signing::Profile& p) {
+  try {
+    return profile_json(p, svc.service_credential(who, p.credential_id));
+  } catch (const Error& e) {
+    if (e.code() == Errc::not_found) return std::nullopt;
+    throw;
+  }
+}
+
+http::Response list_profiles(signing::SigningService& svc, const std::vector<signing::Profile>& profiles,
+                             const http::Request& req) {
+  const auto who = caller(req);
+  Json out = Json::array();
+  for (const auto& p : profiles) {
+    if (auto j = usable_profile(svc, who, p)) out.push_back(std::move(*j));
+  }
+  return http::Response::json(200, Json{{"profiles", out}});
+}
+
+http::Response get_profile(signing::SigningService& svc, const std::vector<signing::Profile>& profiles,
+                           const http::Request& req) {
+  const auto& p = signing::find_profile(profiles, req.path_params.at("name"));
+  auto j = usable_profile(svc, caller(req), p);
+  // Like credentials: a profile on someone else's credential is invisible (404, never 403).
+  if (!j) throw Error(Errc::not_found, "no signing profile named '" + p.name + "'", true);
+  return http::Response::json(200, *j);
 }
 
 }  // namespace
@@ -66,6 +153,10 @@ void register_raw_sign(http::Router& router, signing::SigningService& svc, std::
   auto shared = std::make_shared<const std::vector<signing::Profile>>(std::move(profiles));
   router.add("POST", "/api/v1/sign", http::AuthRequirement::authenticated(),
              [&svc, shared](http::Request& req) { return sign_raw(svc, *shared, req); });
+  router.add("GET", "/api/v1/profiles", http::AuthRequirement::authenticated(),
+             [&svc, shared](http::Request& req) { return list_profiles(svc, *shared, req); });
+  router.add("GET", "/api/v1/profiles/{name}", http::AuthRequirement::authenticated(),
+             [&svc, shared](http::Request& req) { return get_profile(svc, *shared, req); });
 }
 
 }  // namespace sigil::api::dss::detail
