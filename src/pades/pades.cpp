@@ -422,6 +422,12 @@ std::vector<SignatureInfo> list_signatures(const std::filesystem::path& path) {
   return out;
 }
 
+void add_document_timestamp(const std::filesystem::path& pdf, const std::filesystem::path& output, Timestamper& tsa,
+                            HashAlg alg) {
+  if (!output.empty() && !same_file(pdf, output)) copy_pdf(pdf, output);
+  append_doc_timestamp(output.empty() ? pdf : output, tsa, alg);
+}
+
 void extend(const std::filesystem::path& pdf_path, const std::filesystem::path& output, SignatureLevel target,
             const Services& services) {
   if (target == SignatureLevel::b_b) return;

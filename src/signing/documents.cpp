@@ -101,6 +101,38 @@ void require_sources(const Sources& s, SignatureLevel level) {
   }
 }
 
+Bytes document_digest(const Document& d, HashAlg alg) { return d.digest ? *d.digest : digest_file(alg, d.path); }
+
+// XAdES over several detached documents: the references, the document's own first.
+std::vector<xades::XadesParams::DetachedReference> detached_references(const Document& doc, const DocumentRequest& req) {
+  std::vector<xades::XadesParams::DetachedReference> out;
+  auto add = [&](const Document& d) {
+    if (d.path.empty() && !d.digest) throw Error(Errc::invalid_argument, "no document given", true);
+    out.push_back({d.name.empty() ? "document" : d.name, document_digest(d, req.digest_alg)});
+  };
+  add(doc);
+  for (const auto& d : req.more_documents) add(d);
+  return out;
+}
+
+void check_combination(const DocumentRequest& req) {
+  if (!req.more_documents.empty() && (req.format != Format::xades || req.packaging != Packaging::detached)) {
+    throw Error(Errc::invalid_argument,
+                "several documents in one signature: XAdES DETACHED only (CAdES and PAdES over several documents "
+                "need an ASiC container, which Sigil does not support yet)",
+                true);
+  }
+}
+
+// (name, content) of every detached document, for the XAdES B-LTA archive time-stamp.
+std::vector<std::pair<std::string, std::string>> detached_contents(const std::vector<Document>& docs) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& d : docs) {
+    if (!d.path.empty()) out.emplace_back(d.name, files::read(d.path));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view format_name(Format f) {
@@ -158,6 +190,7 @@ DocumentSigner::Pending DocumentSigner::prepare(const Document& doc, const Docum
   p.doc = doc;
   p.certs = certs;
   if (doc.path.empty() && !doc.digest) throw Error(Errc::invalid_argument, "no document given", true);
+  check_combination(req);
 
   switch (req.format) {
     case Format::cades: {
@@ -213,14 +246,18 @@ DocumentSigner::Pending DocumentSigner::prepare(const Document& doc, const Docum
                      : req.packaging == Packaging::enveloping ? xades::Packaging::enveloping
                                                               : xades::Packaging::detached;
       std::string content;
-      if (!doc.path.empty()) {
+      if (!req.more_documents.empty()) {
+        xp.detached_references = detached_references(doc, req);
+      } else if (!doc.path.empty()) {
         if (fs::file_size(doc.path) > xp.limits.max_bytes) {
           throw Error(Errc::document_too_large, "XML document above " + std::to_string(xp.limits.max_bytes) + " bytes",
                       true);
         }
         content = files::read(doc.path);
       }
-      if (xp.packaging == xades::Packaging::detached) {
+      if (!xp.detached_references.empty()) {
+        // the references say it all
+      } else if (xp.packaging == xades::Packaging::detached) {
         if (xp.detached_name.empty()) xp.detached_name = doc.name.empty() ? "document" : doc.name;
         if (doc.digest) xp.detached_digest = doc.digest;
       } else if (doc.path.empty()) {
@@ -232,6 +269,7 @@ DocumentSigner::Pending DocumentSigner::prepare(const Document& doc, const Docum
                            "|" + std::string(level_name(req.level)) + "|" + std::string(packaging_name(req.packaging)) +
                            "|" + doc.name + "|";
         seed += doc.digest ? hex_encode(*doc.digest) : (doc.path.empty() ? std::string() : hex_encode(digest_file(HashAlg::sha256, doc.path)));
+        for (const auto& r : xp.detached_references) seed += "|" + r.name + "|" + hex_encode(r.digest);
         xp.id_seed = std::move(seed);
       }
       const auto prepared = xades::prepare(content, xp);
@@ -310,7 +348,13 @@ SignOutcome DocumentSigner::complete(Pending& p, const Bytes& signature_value, c
         xades::Sources xs{sources_.tsa, sources_.revocation, p.req.digest_alg};
         xades::ExtendParams ep;
         ep.c14n = p.req.xades.c14n;
-        if (p.req.packaging == Packaging::detached && !p.doc.path.empty()) ep.detached_data = files::read(p.doc.path);
+        if (p.req.packaging == Packaging::detached && !p.req.more_documents.empty()) {
+          std::vector<Document> all{p.doc};
+          all.insert(all.end(), p.req.more_documents.begin(), p.req.more_documents.end());
+          ep.detached_documents = detached_contents(all);
+        } else if (p.req.packaging == Packaging::detached && !p.doc.path.empty()) {
+          ep.detached_data = files::read(p.doc.path);
+        }
         lifted = xades::extend(signed_xml, l, xs, ep);
       });
       files::write_atomic(out, lifted, 0600);
@@ -381,18 +425,49 @@ SignOutcome DocumentSigner::extend(Format format, const fs::path& signed_doc, Si
       return outcome;
     }
     case Format::xades: {
-      const std::string in = files::read(signed_doc);
-      std::string lifted;
       xades::ExtendParams ep;
       if (detached) ep.detached_data = files::read(*detached);
-      auto outcome = with_revocation_policy(sources_, level, [&](SignatureLevel l) {
-        lifted = xades::extend(in, l, xades::Sources{sources_.tsa, sources_.revocation, HashAlg::sha256}, ep);
-      });
-      files::write_atomic(out, lifted, 0600);
-      return outcome;
+      return extend_xades(signed_doc, level, out, ep);
     }
   }
   throw Error(Errc::internal, "unknown format");
+}
+
+SignOutcome DocumentSigner::extend(Format format, const fs::path& signed_doc, SignatureLevel level, const fs::path& out,
+                                   const std::vector<Document>& detached) {
+  for (const auto& d : detached) {
+    if (d.path.empty()) throw Error(Errc::invalid_argument, "detachedContents must carry the data, not a digest", true);
+  }
+  if (format != Format::xades || detached.size() < 2) {
+    if (detached.size() > 1) {
+      throw Error(Errc::invalid_argument, "several detached documents: XAdES only (CAdES and PAdES need ASiC)", true);
+    }
+    return extend(format, signed_doc, level, out,
+                  detached.empty() ? std::nullopt : std::optional<fs::path>(detached.front().path));
+  }
+  require_sources(sources_, level);
+  xades::ExtendParams ep;
+  ep.detached_documents = detached_contents(detached);
+  return extend_xades(signed_doc, level, out, ep);
+}
+
+SignOutcome DocumentSigner::extend_xades(const fs::path& signed_doc, SignatureLevel level, const fs::path& out,
+                                         const xades::ExtendParams& ep) {
+  const std::string in = files::read(signed_doc);
+  std::string lifted;
+  auto outcome = with_revocation_policy(sources_, level, [&](SignatureLevel l) {
+    lifted = xades::extend(in, l, xades::Sources{sources_.tsa, sources_.revocation, HashAlg::sha256}, ep);
+  });
+  files::write_atomic(out, lifted, 0600);
+  return outcome;
+}
+
+SignOutcome DocumentSigner::timestamp_pdf(const fs::path& pdf, HashAlg digest_alg, const fs::path& out) {
+  require_sources(sources_, SignatureLevel::b_t);
+  TempFile stamped(temp_path(".pdf"));
+  pades::add_document_timestamp(pdf, stamped.path(), *sources_.tsa, digest_alg);
+  stamped.commit_to(out);
+  return SignOutcome{SignatureLevel::b_t, {}};
 }
 
 }  // namespace sigil::signing

@@ -72,6 +72,12 @@ audit::DocumentRef document_ref(const Document& doc, HashAlg digest_alg) {
   return r;
 }
 
+// The document and, for a multi-document detached XAdES, every further one it covers.
+void add_documents(audit::SignatureEvent& event, const Document& doc, const DocumentRequest& req) {
+  event.documents.push_back(document_ref(doc, req.digest_alg));
+  for (const auto& d : req.more_documents) event.documents.push_back(document_ref(d, req.digest_alg));
+}
+
 bool usable_unattended(const store::CredentialRecord& r, const Caller& caller) {
   return r.owner_user_id == caller.user_id && r.status == "active" && r.unattended;
 }
@@ -222,7 +228,7 @@ SignOutcome SigningService::sign_document(const Caller& caller, std::string_view
   const SignatureScheme s = scheme.value_or(credential.default_scheme());
   auto event = signature_event(caller, &credential, lower(format_name(req.format)), std::string(level_name(req.level)),
                                algorithm_name(s, req.digest_alg));
-  event.documents.push_back(document_ref(doc, req.digest_alg));
+  add_documents(event, doc, req);
   return audited(caller, event, [&] {
     if (!credential.allows(s, req.digest_alg)) {
       throw Error(Errc::invalid_argument,
@@ -287,12 +293,20 @@ SignOutcome SigningService::complete_document(const Caller& caller, const Docume
     event.certificate_sha256 = hex_encode(ossl::digest(HashAlg::sha256, certs.leaf));
     event.certificate_subject = ossl::inspect_certificate(certs.leaf).subject;
   }
-  event.documents.push_back(document_ref(doc, req.digest_alg));
+  add_documents(event, doc, req);
   return audited(caller, event, [&] {
     auto outcome = documents_.sign_document(doc, req, certs, scheme, signature_value, out);
     event.level = std::string(level_name(outcome.level));
     return outcome;
   });
+}
+
+SignOutcome SigningService::timestamp_document(const Caller& caller, const Document& pdf, HashAlg digest_alg,
+                                               const std::filesystem::path& out) {
+  // No credential and no key: the record names the document and the level "DocTimeStamp".
+  auto event = signature_event(caller, nullptr, "pades", "DocTimeStamp", "");
+  event.documents.push_back(document_ref(pdf, digest_alg));
+  return audited(caller, event, [&] { return documents_.timestamp_pdf(pdf.path, digest_alg, out); });
 }
 
 template <class Work>

@@ -153,6 +153,36 @@ std::vector<std::string> transforms_of(xmlNode* ref) {
   return out;
 }
 
+// RFC 3986 percent-decoding of a detached reference URI ("a%20b.txt" -> "a b.txt"); malformed
+// escapes stay as they are (they then match no name).
+std::string percent_decode(const std::string& uri) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < uri.size(); ++i) {
+    if (uri[i] == '%' && i + 2 < uri.size() && hex(uri[i + 1]) >= 0 && hex(uri[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(uri[i + 1]) * 16 + hex(uri[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(uri[i]);
+    }
+  }
+  return out;
+}
+
+// The detached data of the reference `uri`: the named document, else detached_data, else null.
+const std::string* detached_data_for(const std::string& uri, const ExtendParams& ep) {
+  const std::string name = percent_decode(uri);
+  for (const auto& [n, data] : ep.detached_documents) {
+    if (n == name || n == uri) return &data;
+  }
+  return ep.detached_data ? &*ep.detached_data : nullptr;
+}
+
 // The octets a ds:Reference covers, fed to `h` (EN 319 132-1 §5.5.2.2 step 1).
 void feed_reference(xmlDoc* doc, const Target& t, xmlNode* ref, Hasher& h, const ExtendParams& ep) {
   const xmlAttr* uri_attr = xmlHasNsProp(ref, xml::X("URI"), nullptr);
@@ -190,10 +220,12 @@ void feed_reference(xmlDoc* doc, const Target& t, xmlNode* ref, Hasher& h, const
     }
     return;
   }
-  if (!ep.detached_data) {
-    throw Error(Errc::invalid_argument, "B-LTA over a detached signature needs the detached data", true);
+  const std::string* data = detached_data_for(uri, ep);
+  if (data == nullptr) {
+    throw Error(Errc::invalid_argument,
+                "B-LTA over a detached signature needs the detached data (reference '" + uri + "')", true);
   }
-  h.update(reinterpret_cast<const std::uint8_t*>(ep.detached_data->data()), ep.detached_data->size());
+  h.update(reinterpret_cast<const std::uint8_t*>(data->data()), data->size());
 }
 
 Bytes archive_imprint(xmlDoc* doc, const Target& t, xmlNode* usp, C14n alg, HashAlg hash, const ExtendParams& ep) {

@@ -142,6 +142,46 @@ std::string detached_uri(const std::string& name) {
   return out;
 }
 
+// A detached data reference: its URI and the digest of the data.
+struct DataRef {
+  std::string uri;
+  Bytes digest;
+};
+
+void check_digest_length(const XadesParams& p, const Bytes& digest, const std::string& what) {
+  if (digest.size() != digest_size(p.digest_alg)) {
+    throw Error(Errc::invalid_argument, what + " has the wrong length for the digest algorithm", true);
+  }
+}
+
+// The references of a detached signature: detached_references, or the one document.
+std::vector<DataRef> detached_refs(const XadesParams& p, std::string_view document) {
+  std::vector<DataRef> out;
+  if (p.detached_references.empty()) {
+    DataRef r{detached_uri(p.detached_name), {}};
+    if (p.detached_digest) {
+      check_digest_length(p, *p.detached_digest, "detached_digest");
+      r.digest = *p.detached_digest;
+    } else {
+      r.digest = ossl::digest(p.digest_alg, document);
+    }
+    out.push_back(std::move(r));
+    return out;
+  }
+  if (!document.empty() || p.detached_digest) {
+    throw Error(Errc::invalid_argument, "detached_references replace the document and detached_digest", true);
+  }
+  for (const auto& d : p.detached_references) {
+    DataRef r{detached_uri(d.name), d.digest};
+    check_digest_length(p, r.digest, "the digest of detached document '" + d.name + "'");
+    for (const auto& o : out) {
+      if (o.uri == r.uri) throw Error(Errc::invalid_argument, "two detached documents are named '" + d.name + "'", true);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 void check_key(const XadesParams& p, const Bytes& spki) {
   const KeySpec spec = ossl::spki_key_spec(spki);
   if (p.scheme == SignatureScheme::ecdsa && spec.type != KeyType::ec) {
@@ -244,6 +284,7 @@ Prepared prepare(std::string_view document, const XadesParams& p) {
   Bytes data_digest;
   std::string mime = p.mime_type;
   std::string data_uri;
+  std::vector<DataRef> more_refs;  // detached: the references after the first
   switch (p.packaging) {
     case Packaging::enveloped: {
       if (p.parent_local_name.empty()) {
@@ -284,19 +325,18 @@ Prepared prepare(std::string_view document, const XadesParams& p) {
       }
       if (mime.empty()) mime = p.enveloping_xml ? "text/xml" : "application/octet-stream";
       break;
-    case Packaging::detached:
+    case Packaging::detached: {
       doc = xml::new_doc();
-      data_uri = detached_uri(p.detached_name);
-      if (p.detached_digest) {
-        if (p.detached_digest->size() != digest_size(p.digest_alg)) {
-          throw Error(Errc::invalid_argument, "detached_digest has the wrong length for the digest algorithm", true);
-        }
-        data_digest = *p.detached_digest;
-      } else {
-        data_digest = ossl::digest(p.digest_alg, document);
-      }
+      more_refs = detached_refs(p, document);
+      data_uri = std::move(more_refs.front().uri);
+      data_digest = std::move(more_refs.front().digest);
+      more_refs.erase(more_refs.begin());
       if (mime.empty()) mime = "application/octet-stream";
       break;
+    }
+  }
+  if (!p.detached_references.empty() && p.packaging != Packaging::detached) {
+    throw Error(Errc::invalid_argument, "several documents can only be signed DETACHED", true);
   }
 
   // 2. Ids, unique in the document.
@@ -353,6 +393,14 @@ Prepared prepare(std::string_view document, const XadesParams& p) {
     case Packaging::detached: set_attr(ref, "URI", data_uri); break;
   }
   add_digest(ref, ds, dig_method, &data_digest_el);
+  std::vector<std::string> ref_ids{id_ref};
+  for (const DataRef& r : more_refs) {
+    xmlNode* more = add_element(si, ds, "Reference");
+    ref_ids.push_back(id + "-ref" + std::to_string(ref_ids.size()));
+    set_attr(more, "Id", ref_ids.back());
+    set_attr(more, "URI", r.uri);
+    add_digest(more, ds, dig_method, nullptr, base64_encode(r.digest));
+  }
 
   xmlNode* spref = add_element(si, ds, "Reference");
   set_attr(spref, "Type", kSignedPropertiesType);
@@ -422,9 +470,11 @@ Prepared prepare(std::string_view document, const XadesParams& p) {
     for (const auto& r : p.claimed_roles) add_text_element(roles, xa, "ClaimedRole", r);
   }
   xmlNode* sdop = add_element(sp, xa, "SignedDataObjectProperties");
-  xmlNode* dof = add_element(sdop, xa, "DataObjectFormat");
-  set_attr(dof, "ObjectReference", "#" + id_ref);
-  add_text_element(dof, xa, "MimeType", mime);
+  for (const std::string& ref_id : ref_ids) {
+    xmlNode* dof = add_element(sdop, xa, "DataObjectFormat");
+    set_attr(dof, "ObjectReference", "#" + ref_id);
+    add_text_element(dof, xa, "MimeType", mime);
+  }
   if (p.commitment_type) {
     xmlNode* cti = add_element(sdop, xa, "CommitmentTypeIndication");
     add_text_element(add_element(cti, xa, "CommitmentTypeId"), xa, "Identifier", *p.commitment_type);

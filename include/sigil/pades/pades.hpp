@@ -96,6 +96,13 @@ void sign(const std::filesystem::path& input, const std::filesystem::path& outpu
 void extend(const std::filesystem::path& pdf, const std::filesystem::path& output, SignatureLevel target,
             const Services& services);
 
+// Appends a document time-stamp revision (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, an
+// incremental update; the token over `alg` of the ByteRange) to any PDF, signed or not (DSS
+// timestampDocument). `output` may equal `pdf`. Throws like extend() (invalid_document,
+// document_encrypted, document_locked) and the Timestamper's errors.
+void add_document_timestamp(const std::filesystem::path& pdf, const std::filesystem::path& output, Timestamper& tsa,
+                            HashAlg alg = HashAlg::sha256);
+
 // Information about the signatures of a PDF (for tests, `sigilctl`, and extend()).
 struct SignatureInfo {
   std::string field_name;

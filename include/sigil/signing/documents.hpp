@@ -44,6 +44,10 @@ struct DocumentRequest {
   // CAdES only: leave the signing-time signed attribute out (a CMS a client embeds into a PDF
   // itself: PAdES forbids it, the time goes into /M). Default false: CAdES carries it.
   bool cades_without_signing_time = false;
+  // XAdES DETACHED only: further documents the same signature covers (DSS multiple-documents), one
+  // ds:Reference each after the one of the Document itself (URI = name, digest over the bytes or
+  // the given digest). Names must be distinct plain file names.
+  std::vector<Document> more_documents;
 };
 
 struct Sources {
@@ -103,11 +107,23 @@ class DocumentSigner {
   // Lifts an existing signature to `level` (detached CAdES/XAdES: `detached` is the signed data).
   SignOutcome extend(Format format, const std::filesystem::path& signed_doc, SignatureLevel level,
                      const std::filesystem::path& out, const std::optional<std::filesystem::path>& detached = {});
+  // The same with every detached document of a XAdES signature over several (matched by name with
+  // the reference URIs; a single one also serves a reference of another name). Digest documents
+  // are refused: B-LTA needs the data.
+  SignOutcome extend(Format format, const std::filesystem::path& signed_doc, SignatureLevel level,
+                     const std::filesystem::path& out, const std::vector<Document>& detached);
+
+  // A PAdES document time-stamp (/DocTimeStamp, /ETSI.RFC3161, an incremental update) on a PDF,
+  // signed or not, from the configured TSA (Error(unsupported) without one),
+  // written atomically to `out`.
+  SignOutcome timestamp_pdf(const std::filesystem::path& pdf, HashAlg digest_alg, const std::filesystem::path& out);
 
  private:
   Pending prepare(const Document& doc, const DocumentRequest& req, const SignerCerts& certs, SignatureScheme scheme);
   SignOutcome complete(Pending& pending, const Bytes& signature_value, const std::filesystem::path& out);
   std::filesystem::path temp_path(std::string_view suffix) const;
+  SignOutcome extend_xades(const std::filesystem::path& signed_doc, SignatureLevel level,
+                           const std::filesystem::path& out, const xades::ExtendParams& ep);
 
   Sources sources_;
   std::filesystem::path spool_dir_;

@@ -153,6 +153,12 @@ class SigningService {
                                 const SignerCerts& certs, SignatureScheme scheme, const Bytes& signature_value,
                                 const std::filesystem::path& out);
 
+  // A PAdES document time-stamp (DSS timestampDocument) on `pdf` from the configured TSA, written
+  // atomically to `out`; audited as signature.create with format "pades", level "DocTimeStamp" and
+  // no credential.
+  SignOutcome timestamp_document(const Caller& caller, const Document& pdf, HashAlg digest_alg,
+                                 const std::filesystem::path& out);
+
   // Every signature is recorded here before its result is returned (fail closed: when the record
   // cannot be written the operation fails with audit_unavailable). Null: no audit (unit tests).
   void set_audit(audit::Sink* sink) { audit_ = sink; }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sigil/common/signing.hpp"
@@ -90,6 +91,15 @@ struct XadesParams {
   // hash-only request, the digest of the data under digest_alg (then `document` may be empty).
   std::string detached_name;
   std::optional<Bytes> detached_digest;
+  // detached over several documents (DSS multiple-documents): one ds:Reference per entry, in this
+  // order, URI = the name (percent-encoded as above), DigestValue = `digest` (under digest_alg,
+  // computed by the caller), each with its DataObjectFormat. Non-empty: replaces detached_name,
+  // detached_digest and `document` (which must then be empty). Names must be distinct.
+  struct DetachedReference {
+    std::string name;
+    Bytes digest;
+  };
+  std::vector<DetachedReference> detached_references;
 
   Limits limits;
   // Non-empty: the signature's Ids derive from this seed instead of random bytes, so the same
@@ -130,6 +140,10 @@ struct ExtendParams {
   C14n c14n = C14n::exclusive;  // for the time-stamps' CanonicalizationMethod
   // B-LTA over a detached signature: the detached data (the archive time-stamp covers it).
   std::optional<std::string> detached_data;
+  // B-LTA over a detached signature with several references: (name, data) of each, matched with
+  // the reference URI (the percent-decoded URI equals the name); a reference with no match falls
+  // back to detached_data.
+  std::vector<std::pair<std::string, std::string>> detached_documents;
   Limits limits;
 };
 

@@ -89,6 +89,9 @@ ParsedParameters parse_parameters(const Json& parameters, std::chrono::system_cl
     bad("Unsupported signature level : " + lvl);
   }
 
+  if (const Json* a = optional_member(parameters, "asicContainerType")) {
+    asic_container_unsupported(*a);
+  }
   if (const Json* p = optional_member(parameters, "signaturePackaging")) {
     if (!p->is_string()) bad("signaturePackaging must be a string");
     req.packaging = signing::parse_packaging(p->get<std::string>());
@@ -96,6 +99,12 @@ ParsedParameters parse_parameters(const Json& parameters, std::chrono::system_cl
     req.packaging = signing::Packaging::enveloped;
   } else {
     bad("signaturePackaging must be defined!");
+  }
+  // XAdES ENVELOPING: embedXML true puts an XML document into ds:Object as XML, false (DSS's
+  // default) base64-encodes any content there. Absent: as XML (the document must then be XML).
+  if (const Json* x = optional_member(parameters, "embedXML")) {
+    if (!x->is_boolean()) bad("embedXML must be true or false");
+    req.xades.enveloping_xml = x->get<bool>();
   }
   if (const Json* d = optional_member(parameters, "digestAlgorithm")) {
     if (!d->is_string()) bad("digestAlgorithm must be a string");
@@ -237,6 +246,45 @@ std::string output_name(const std::string& input_name, const std::string& level_
     case signing::Format::cades: ext = packaging == signing::Packaging::detached ? ".p7s" : ".p7m"; break;
   }
   return base + "-" + verb + "-" + level + ext;
+}
+
+fs::path output_path(const fs::path& spool_dir) { return spool_dir / ("dss-" + random_token(12) + ".out"); }
+
+RemoveOnExit::~RemoveOnExit() {
+  std::error_code ec;
+  fs::remove(path, ec);
+}
+
+http::Response signed_response(const fs::path& out, const std::string& name, const signing::SignOutcome& outcome) {
+  auto res = http::Response::json(200, remote_document_from_file(out, name));
+  res.set_header("X-Sigil-Signature-Level", std::string(level_name(outcome.level)));
+  for (const auto& w : outcome.warnings) res.headers.emplace_back("X-Sigil-Warning", w);
+  return res;
+}
+
+void asic_unsupported(const std::string& what) {
+  throw Error(Errc::unsupported, what + " needs an ASiC container, which Sigil does not support yet", true);
+}
+
+void asic_container_unsupported(const Json& type) {
+  const std::string name = type.is_string() ? type.get<std::string>() : type.dump();
+  throw Error(Errc::unsupported,
+              "ASiC containers (asicContainerType " + name +
+                  ") are not supported yet; leave asicContainerType null (several documents are signed as one "
+                  "detached XAdES signature)",
+              true);
+}
+
+signing::Format sniff_format(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char head[8] = {};
+  in.read(head, sizeof head);
+  const std::string_view h(head, static_cast<std::size_t>(in.gcount()));
+  if (h.rfind("%PDF-", 0) == 0) return signing::Format::pades;
+  if (h.rfind("PK\x03\x04", 0) == 0) asic_unsupported("a ZIP document (ASiC-S/ASiC-E)");
+  const auto first = h.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  if (first != std::string_view::npos && h[first] == '<') return signing::Format::xades;
+  return signing::Format::cades;
 }
 
 }  // namespace sigil::api::dss

@@ -44,4 +44,26 @@ std::string output_name(const std::string& input_name, const std::string& level_
 // The scheme of a key type when nothing else says (RSA -> PKCS#1 v1.5, EC -> ECDSA).
 SignatureScheme default_scheme_for(const Bytes& leaf_der);
 
+// A fresh output path in the service's spool directory.
+std::filesystem::path output_path(const std::filesystem::path& spool_dir);
+
+// Removes a file on every path out (the output of a failed signature never lingers).
+struct RemoveOnExit {
+  std::filesystem::path path;
+  ~RemoveOnExit();
+};
+
+// 200 with the output file as a RemoteDocument, X-Sigil-Signature-Level and X-Sigil-Warning.
+http::Response signed_response(const std::filesystem::path& out, const std::string& name,
+                               const signing::SignOutcome& outcome);
+
+// The format of a signed document when the request does not say: PDF, XML, else CMS. An ASiC
+// container (a ZIP) is refused with Error(unsupported, public).
+signing::Format sniff_format(const std::filesystem::path& file);
+
+// Error(unsupported, public) "<what> needs an ASiC container, which Sigil does not support yet".
+[[noreturn]] void asic_unsupported(const std::string& what);
+// The same for a request naming parameters.asicContainerType.
+[[noreturn]] void asic_container_unsupported(const Json& asic_container_type);
+
 }  // namespace sigil::api::dss

@@ -26,6 +26,7 @@ signing::Caller caller(const http::Request& req) {
 void register_routes(http::Router& router, signing::SigningService& service, std::vector<signing::Profile> profiles) {
   detail::register_server_signing(router, service);
   detail::register_one_document(router, service);
+  detail::register_multiple_documents(router, service);
   detail::register_raw_sign(router, service, std::move(profiles));
 }
 

@@ -22,6 +22,14 @@ signing::Caller caller(const http::Request& req);
 
 void register_server_signing(http::Router& router, signing::SigningService& svc);
 void register_one_document(http::Router& router, signing::SigningService& svc);
+void register_multiple_documents(http::Router& router, signing::SigningService& svc);
 void register_raw_sign(http::Router& router, signing::SigningService& svc, std::vector<signing::Profile> profiles);
+
+// extendDocument of both signature services: {toExtendDocument, signatureProfile |
+// parameters.signatureLevel, parameters.detachedContents[]} -> RemoteDocument.
+http::Response extend_document(signing::SigningService& svc, http::Request& req);
+
+// The most documents one multiple-documents request (or detachedContents) may carry.
+inline constexpr std::size_t kMaxDocuments = 100;
 
 }  // namespace sigil::api::dss::detail
