@@ -15,6 +15,7 @@
 #include "sigil/admin/service.hpp"
 #include "sigil/api/admin.hpp"
 #include "sigil/api/audit.hpp"
+#include "sigil/api/batch.hpp"
 #include "sigil/api/csc.hpp"
 #include "sigil/api/dss.hpp"
 #include "sigil/api/oauth.hpp"
@@ -35,6 +36,7 @@
 #include "sigil/store/store.hpp"
 #include "sigil/tsa/tsa.hpp"
 #include "sigil/tsp/client.hpp"
+#include "tsp/http_fetch.hpp"
 
 namespace sigil::app {
 namespace {
@@ -251,6 +253,7 @@ struct Daemon::Impl {
   std::unique_ptr<revocation::CrlCache> crls;
   std::unique_ptr<revocation::Collector> collector;
   std::unique_ptr<signing::SigningService> signing;
+  std::unique_ptr<batch::BatchService> batches;  // after `signing`: its workers stop first
   Timestamper* timestamper = nullptr;  // the built-in TSA or the external TSA client
   std::unique_ptr<bootstrap::AuthRuntime> auth;   // tokens, OTP, credential authorisation (after audit)
   http::Metrics metrics;
@@ -266,7 +269,8 @@ struct Daemon::Impl {
     files::ensure_dir(config.server.spool_dir, 0700);
 
     store::StoreOptions so;
-    so.max_connections = config.server.worker_threads + 3;  // + readiness, + the audit writer
+    // + readiness, + the audit writer, + the batch workers
+    so.max_connections = config.server.worker_threads + config.batch.workers + 3;
     store = store::open_store(config.store, clock, so);
     log::info("store: {} ready", store->database().backend());
 
@@ -327,6 +331,7 @@ struct Daemon::Impl {
       if (stop.stop_requested()) return;
       try {
         if (const auto n = auth->purge_expired(); n > 0) log::debug("purged {} expired token/SAD/OTP row(s)", n);
+        if (const auto n = batches->purge_expired(); n > 0) log::info("purged {} finished batch(es) past retention", n);
       } catch (const std::exception& e) {
         log::warn("purging expired tokens and SADs failed: {}", e.what());
       }
@@ -370,6 +375,38 @@ struct Daemon::Impl {
     signing::Sources sources{timestamper, collector.get(), config.revocation.on_unavailable == "degrade"};
     signing = std::make_unique<signing::SigningService>(*store, *token, clock, sources, config.server.spool_dir);
     signing->set_audit(audit.log.get());
+    build_batches();
+  }
+
+  void build_batches() {
+    batch::BatchOptions o;
+    o.workers = config.batch.workers;
+    o.sync_max_items = config.batch.sync_max_items;
+    o.max_items = config.batch.max_items;
+    o.retention = config.batch.retention;
+    o.dir = config.server.spool_dir / "batches";
+    o.webhook_prefixes = config.batch.webhook_prefixes;
+    o.webhook_timeout = config.batch.webhook_timeout;
+    o.webhook_attempts = config.batch.webhook_attempts;
+    const auto timeout = config.batch.webhook_timeout;
+    const std::string ca = config.batch.webhook_ca_file.string();
+    batches = std::make_unique<batch::BatchService>(
+        store->database(), *signing, build_profiles(config.profiles), clock, std::move(o),
+        [timeout, ca](const std::string& url, const std::string& body) {
+          net::HttpRequest r;
+          r.url = url;
+          r.post = true;
+          r.body.assign(body.begin(), body.end());
+          r.content_type = "application/json";
+          r.timeout = timeout;
+          r.max_reply_bytes = 64u << 10;
+          r.ca_file = ca;
+          const auto reply = net::http_exchange(r);
+          if (reply.status < 200 || reply.status >= 300) {
+            throw Error(Errc::io, "webhook answered HTTP " + std::to_string(reply.status));
+          }
+        });
+    if (const auto n = batches->resume_interrupted(); n > 0) log::info("batch: resumed {} unfinished batch(es)", n);
   }
 
   void register_csc();
@@ -377,6 +414,7 @@ struct Daemon::Impl {
 
   void register_routes() {
     api::dss::register_routes(router, *signing, build_profiles(config.profiles));
+    api::batch::register_routes(router, *batches);
     if (builtin_tsa) api::tsa::register_routes(router, *builtin_tsa, config.tsa.builtin_require_auth);
     if (config.csc.enabled) register_csc();
     api::admin::register_routes(router, *admin, clock, config.pki.dir.string(), *audit.log);
@@ -442,6 +480,8 @@ void Daemon::start() {
 
 void Daemon::run() {
   impl_->server->run();
+  // Batch workers finish the item they sign (its record needs the audit log), then stop.
+  impl_->batches->stop();
   // Every request has been answered: record the shutdown, then the final checkpoint signs the head.
   try {
     impl_->audit.log->append(audit::system_event(audit::type::system_shutdown));

@@ -233,6 +233,33 @@ void read_csc(Section s, CscConfig& c) {
   if (c.region.size() != 2) s.fail("region", "must be an ISO 3166-1 alpha-2 country code");
 }
 
+void read_batch(Section s, BatchConfig& c) {
+  s.get_int("workers", c.workers, 1, 256);
+  s.get_int("sync_max_items", c.sync_max_items, 1, 100'000);
+  s.get_int("max_items", c.max_items, 1, 1'000'000);
+  std::chrono::hours retention{24};
+  s.get_duration("retention_hours", retention, 1, 24 * 365);
+  c.retention = retention;
+  s.get_string_array("webhook_prefixes", c.webhook_prefixes);
+  s.get_duration("webhook_timeout_ms", c.webhook_timeout, 100, kMaxMs);
+  s.get_int("webhook_attempts", c.webhook_attempts, 1, 20);
+  s.get_path("webhook_ca_file", c.webhook_ca_file);
+  s.finish();
+  if (c.sync_max_items > c.max_items) s.fail("sync_max_items", "must not exceed batch.max_items");
+  for (const auto& p : c.webhook_prefixes) {
+    const bool https = p.rfind("https://", 0) == 0;
+    const bool loopback_http = p.rfind("http://127.0.0.1:", 0) == 0 || p.rfind("http://[::1]:", 0) == 0 ||
+                               p.rfind("http://localhost:", 0) == 0;
+    // A prefix must end in '/' after the host: "https://erp.example" would also allow
+    // "https://erp.example.attacker.net/".
+    const auto host_end = p.find('/', p.find("//") + 2);
+    if ((!https && !loopback_http) || host_end == std::string::npos) {
+      s.fail("webhook_prefixes", "entries must be https://host/path/ prefixes (http:// only on a loopback address), "
+                                 "with a '/' after the host");
+    }
+  }
+}
+
 void read_audit(Section s, AuditConfig& c) {
   s.get_string("key_label", c.key_label);
   s.get_int("checkpoint_every_records", c.checkpoint_every_records, 0, 1'000'000'000);
@@ -331,6 +358,7 @@ Config parse(std::string_view toml_text, std::string_view source_name, const std
   read_authorization(top.sub("authorization"), cfg.authorization);
   read_otp(top.sub("otp"), cfg.otp);
   read_csc(top.sub("csc"), cfg.csc);
+  read_batch(top.sub("batch"), cfg.batch);
   read_audit(top.sub("audit"), cfg.audit);
   read_tsa(top.sub("tsa"), cfg.tsa);
   read_revocation(top.sub("revocation"), cfg.revocation);

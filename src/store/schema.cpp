@@ -258,12 +258,52 @@ CREATE TABLE oauth_login_tickets (
 CREATE INDEX oauth_login_tickets_by_expiry ON oauth_login_tickets(expires_at);
 )sql";
 
+// Batch signing (include/sigil/batch/batch.hpp, docs/batch-api.md): one row per batch with its
+// counters and idempotency key, one row per item with its outcome. Inputs and outputs are files in
+// the spool directory, named by batch id and item index.
+constexpr std::string_view kBatches = R"sql(
+CREATE TABLE batches (
+  id              TEXT NOT NULL PRIMARY KEY,
+  user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  username        TEXT NOT NULL,
+  client_address  TEXT NOT NULL,
+  idempotency_key TEXT,
+  request_sha256  TEXT NOT NULL,             -- hex SHA-256 of the request body (replays must match)
+  profile         TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'running', 'completed')),
+  total           INTEGER NOT NULL,
+  signed_count    INTEGER NOT NULL,
+  failed          INTEGER NOT NULL,
+  webhook_url     TEXT,
+  webhook_state   TEXT,                      -- pending | delivered | failed
+  created_at      BIGINT NOT NULL,
+  completed_at    BIGINT,
+  expires_at      BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX batches_by_key ON batches(user_id, idempotency_key);
+CREATE INDEX batches_by_state ON batches(state, expires_at);
+
+CREATE TABLE batch_items (
+  batch_id          TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+  idx               INTEGER NOT NULL,
+  name              TEXT NOT NULL,
+  state             TEXT NOT NULL CHECK (state IN ('pending', 'signed', 'failed')),
+  digest            TEXT,                    -- hash-only items: hex digest; documents are files
+  digest_alg        TEXT,
+  level             TEXT,
+  error             TEXT,
+  error_description TEXT,
+  PRIMARY KEY (batch_id, idx)
+);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
     Migration{2, "keys, credentials", kKeysAndCredentials},
     Migration{3, "audit trail", kAuditTrail},
     Migration{5, "auth", kAuth},
     Migration{6, "oauth service clients, login tickets", kOAuthServiceClients},
+    Migration{7, "batches", kBatches},
 };
 
 }  // namespace

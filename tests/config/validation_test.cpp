@@ -95,6 +95,13 @@ const Case kCases[] = {
     {"otp_provider_text_without_code", PLAIN "[[otp.providers]]\nname = \"sms\"\nchannel = \"c\"\ntext = \"hi\"\n",
      Errc::config_invalid, "otp.providers[0].text", 6, "{code}"},
     {"csc_region", PLAIN "[csc]\nregion = \"EUR\"\n", Errc::config_invalid, "csc.region", 4, "alpha-2"},
+    {"batch_workers_zero", PLAIN "[batch]\nworkers = 0\n", Errc::config_invalid, "batch.workers", 4},
+    {"batch_sync_above_max", PLAIN "[batch]\nmax_items = 10\nsync_max_items = 20\n", Errc::config_invalid,
+     "batch.sync_max_items", 5, "batch.max_items"},
+    {"batch_webhook_plain_http", PLAIN "[batch]\nwebhook_prefixes = [\"http://erp.example.com/hooks/\"]\n",
+     Errc::config_invalid, "batch.webhook_prefixes", 4, "loopback"},
+    {"batch_webhook_no_path", PLAIN "[batch]\nwebhook_prefixes = [\"https://erp.example.com\"]\n",
+     Errc::config_invalid, "batch.webhook_prefixes", 4, "after the host"},
     // TLS.
     {"tls_needs_cert", "[server.tls]\nenabled = true\nkey_file = \"k\"\n", Errc::config_invalid,
      "server.tls.cert_file", 1, "is required"},

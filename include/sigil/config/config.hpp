@@ -162,6 +162,18 @@ struct CscConfig {
   std::string oauth2_base_uri;                          // info.oauth2; empty = https://<Host>/csc/v2
 };
 
+// [batch]: batch signing (docs/batch-api.md).
+struct BatchConfig {
+  unsigned workers = 2;                            // threads signing batch items
+  std::size_t sync_max_items = 100;                // larger batches run as jobs (202 + id)
+  std::size_t max_items = 10000;                   // items per batch at most
+  std::chrono::seconds retention{24 * 3600};       // finished batches and idempotency keys kept this long
+  std::vector<std::string> webhook_prefixes;       // allowed webhook URL prefixes; empty: webhooks refused
+  std::chrono::milliseconds webhook_timeout{5000};
+  unsigned webhook_attempts = 3;
+  std::filesystem::path webhook_ca_file;           // https webhooks: trust anchors; empty: the system store
+};
+
 // The audit trail (docs/audit.md). Always on: sigild does not start without its audit key.
 struct AuditConfig {
   std::string key_label = "audit-key";                // checkpoint signing key in the token
@@ -222,6 +234,7 @@ struct Config {
   AuthorizationConfig authorization;
   OtpConfig otp;
   CscConfig csc;
+  BatchConfig batch;
   AuditConfig audit;
   TsaConfig tsa;
   RevocationConfig revocation;
