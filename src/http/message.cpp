@@ -114,6 +114,15 @@ Response Response::text(int status, std::string body, std::string content_type) 
   return r;
 }
 
+Response Response::file(int status, std::filesystem::path path, std::string content_type, bool remove_after) {
+  Response r;
+  r.status = status;
+  r.body_file = std::move(path);
+  r.remove_body_file = remove_after;
+  r.content_type = std::move(content_type);
+  return r;
+}
+
 Response Response::error(const sigil::Error& error) {
   const auto& info = error.info();
   // `error`/`error_description` are the CSC/OAuth shape clients expect; `code` is Sigil's stable

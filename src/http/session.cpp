@@ -69,6 +69,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   ~Session() override {
     remove_spool();
+    remove_body_file();
     if (in_flight_) core_.metrics.add_in_flight(-1);
     core_.metrics.add_connections(-1);
     core_.connections.fetch_sub(1);
@@ -333,18 +334,50 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void send(Response response) {
     state_ = State::writing;
-    status_ = response.status;
     if (request_id_.empty()) request_id_ = random_token(12);
     const bool keep = keep_alive_ && !close_after_ && !core_.stopping;
+    if (!response.body_file.empty()) return send_file(std::move(response), keep);
+    status_ = response.status;
     response_ = to_wire(std::move(response), version_, keep, request_id_);
     lowest().expires_after(core_.config.request_timeout);
     bhttp::async_write(stream_, response_, bind(&Session::on_write));
   }
 
+  // A large body streamed from its file (Beast reads it in chunks while writing).
+  void send_file(Response response, bool keep) {
+    const std::filesystem::path path = std::move(response.body_file);
+    if (response.remove_body_file) body_file_ = path;
+    bhttp::file_body::value_type file;
+    beast::error_code ec;
+    file.open(path.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      log::error("{} response file '{}': {}", request_id_, path.string(), ec.message());
+      remove_body_file();
+      return send(Response::error(Errc::io));
+    }
+    status_ = response.status;
+    response.body.clear();
+    WireResponse head = to_wire(std::move(response), version_, keep, request_id_);
+    file_response_.emplace(std::move(head.base()), std::move(file));
+    file_response_->prepare_payload();
+    lowest().expires_after(core_.config.request_timeout);
+    bhttp::async_write(stream_, *file_response_, bind(&Session::on_write));
+  }
+
+  void remove_body_file() noexcept {
+    file_response_.reset();  // closes the file
+    if (body_file_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove(body_file_, ec);
+    body_file_.clear();
+  }
+
   void on_write(beast::error_code ec, std::size_t bytes) {
     finish_request(bytes);
+    const bool keep = file_response_ ? file_response_->keep_alive() : response_.keep_alive();
+    remove_body_file();
     if (ec) return close_now();
-    if (!response_.keep_alive()) return graceful_close();
+    if (!keep) return graceful_close();
     response_ = {};
     request_.reset();
     wait_for_request();
@@ -451,6 +484,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   int status_ = 0;
   std::chrono::steady_clock::time_point started_;
   WireResponse response_;
+  std::optional<bhttp::response<bhttp::file_body>> file_response_;  // a response streamed from a file
+  std::filesystem::path body_file_;                                 // that file, deleted once sent
 };
 
 }  // namespace

@@ -120,6 +120,19 @@ class ServerTest : public ::testing::Test {
                                   {"read", content.size()},
                                   {"pattern_ok", pattern_ok}});
     });
+    // A 3 MiB patterned file streamed as the body and deleted once sent (?keep=1: not deleted).
+    router.add("GET", "/download", AuthRequirement::none(), [this](Request& req) {
+      const auto path = dir.path() / ("download-" + std::to_string(++downloads) + ".bin");
+      {
+        std::ofstream out(path, std::ios::binary);
+        for (std::size_t i = 0; i < (3u << 20); ++i) out.put(static_cast<char>('a' + i % 26));
+      }
+      last_download = path;
+      return Response::file(200, path, "application/octet-stream", !req.query_param("keep"));
+    });
+    router.add("GET", "/download-missing", AuthRequirement::none(), [this](Request&) {
+      return Response::file(200, dir.path() / "no-such-file", "application/octet-stream", true);
+    });
     router.add("GET", "/block", AuthRequirement::none(), [this](Request&) {
       gate.wait();
       return Response::json(200, "released");
@@ -145,6 +158,8 @@ class ServerTest : public ::testing::Test {
   Router router;
   Metrics metrics;
   Gate gate;
+  std::atomic<int> downloads{0};
+  std::filesystem::path last_download;
   std::unique_ptr<WorkerPool> pool;
   std::unique_ptr<Server> server;
   std::thread runner;

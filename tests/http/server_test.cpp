@@ -34,6 +34,28 @@ TEST_F(ServerTest, EchoesWellFormedRequestIdOnly) {
             std::string(65, 'a'));
 }
 
+TEST_F(ServerTest, FileBodiesAreStreamedAndDeletedOnceSent) {
+  start();
+  auto c = client();
+  const auto res = c.request("GET", "/download");
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res["Content-Type"], "application/octet-stream");
+  EXPECT_EQ(res["Content-Length"], std::to_string(3u << 20));
+  const std::string body = res.body();
+  ASSERT_EQ(body.size(), 3u << 20);
+  bool pattern_ok = true;
+  for (std::size_t i = 0; i < body.size(); ++i) pattern_ok = pattern_ok && body[i] == static_cast<char>('a' + i % 26);
+  EXPECT_TRUE(pattern_ok);
+  EXPECT_FALSE(std::filesystem::exists(last_download));  // the response owned it
+  // Keep-alive after a file body, and a file the handler keeps.
+  EXPECT_EQ(c.request("GET", "/download?keep=1").body().size(), 3u << 20);
+  EXPECT_TRUE(std::filesystem::exists(last_download));
+  // A file that cannot be opened: a JSON 500, not a hang or a crash.
+  const auto missing = c.request("GET", "/download-missing");
+  EXPECT_EQ(missing.result_int(), 500);
+  EXPECT_EQ(json_of(missing)["error"], "server_error");
+}
+
 TEST_F(ServerTest, UnknownRoute404AndWrongMethod405) {
   start();
   auto c = client();

@@ -111,4 +111,58 @@ assert any('"pades"' in r for r in ok)
 PY
 check "signature records in the audit trail (successes and the refused one)" python3 "$T/check_audit.py" "$T/audit.json"
 check "audit chain verifies" "$SIGILCTL" --local --config "$I/sigil.toml" audit verify
+
+# 7. A large upload (SIGIL_LARGE_UPLOAD_MB, default 1024) signs with bounded memory: the body is
+# spooled to disk, the PDF is hashed by streaming and the signed file is sent back from disk.
+MB="${SIGIL_LARGE_UPLOAD_MB:-1024}"
+sed -i -e 's/^max_body_bytes = .*/max_body_bytes = 4294967296/' -e 's/^request_timeout_ms = .*/request_timeout_ms = 600000/' "$I/sigil.toml"
+start_sigild "$I" || exit 1
+python3 - "$T/large.pdf" "$MB" <<'PY'
+import os, sys
+path, mb = sys.argv[1], int(sys.argv[2])
+chunk = os.urandom(1 << 20)
+with open(path, "wb") as f:
+    offsets = []
+    f.write(b"%PDF-1.7\n")
+    def obj(n, body):
+        offsets.append(f.tell()); f.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
+    obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    obj(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    obj(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>")
+    content = b"q 100 0 0 100 72 600 cm /Im1 Do Q"
+    obj(4, b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    # One big image stream: a picture of noise, mb MiB of it.
+    offsets.append(f.tell())
+    n = mb << 20
+    f.write(b"5 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height 1024 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n" % (n // 1024, n))
+    for _ in range(mb): f.write(chunk)
+    f.write(b"\nendstream\nendobj\n")
+    xref = f.tell()
+    f.write(b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    f.write(b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+PY
+hwm() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SIGILD_PID/status"; }
+before="$(hwm)"
+code=$("${CURL[@]}" --max-time 600 -o "$T/large-signed.pdf" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/pdf' \
+  -X POST -T "$T/large.pdf" "$BASE/api/v1/sign?profile=demo-pades&name=large.pdf")
+after="$(hwm)"
+check "a $MB MiB PDF signs (200)" test "$code" = 200
+check "with sigild's peak memory grown by less than 64 MiB (from $before to $after MiB)" test $((after - before)) -lt 64
+check "the signed file is the original plus an incremental update" \
+  cmp -s -n "$(stat -c %s "$T/large.pdf")" "$T/large.pdf" "$T/large-signed.pdf"
+python3 - "$T/large-signed.pdf" "$T/large.cms" "$T/large.ranges" <<'PY'
+# The /ByteRange and /Contents of the (last) signature, from the file's tail.
+import re, sys
+f = open(sys.argv[1], "rb"); f.seek(0, 2); size = f.tell(); f.seek(max(0, size - (1 << 20))); tail = f.read()
+m = list(re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", tail))[-1]
+a, b, c, d = map(int, m.groups())
+f.seek(a + b + 1); hexsig = f.read(c - a - b - 2)
+open(sys.argv[2], "wb").write(bytes.fromhex(hexsig.decode()))
+open(sys.argv[3], "w").write(f"{b} {c} {d}\n")
+PY
+read -r RB RC RD <"$T/large.ranges"
+check "its CMS verifies with OpenSSL over the /ByteRange bytes against the demo root" \
+  bash -c "openssl cms -verify -binary -inform DER -in '$T/large.cms' -CAfile '$I/pki/root-ca.pem' -purpose any -out /dev/null \
+           -content <(head -c $RB '$T/large-signed.pdf'; tail -c +$((RC + 1)) '$T/large-signed.pdf' | head -c $RD) 2>/dev/null"
+rm -f "$T/large.pdf" "$T/large-signed.pdf"
 finish

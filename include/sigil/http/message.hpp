@@ -71,10 +71,16 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string content_type = "application/json";
+  // When set, the body is this file, streamed from disk (large signed documents) instead of
+  // `body`; with remove_body_file it is deleted once sent or abandoned.
+  std::filesystem::path body_file;
+  bool remove_body_file = false;
 
   // Serialises with invalid UTF-8 replaced (dump would otherwise throw mid-response).
   static Response json(int status, const nlohmann::json& body);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  // The file `path` as the body (see body_file); `remove_after`: the response owns the file.
+  static Response file(int status, std::filesystem::path path, std::string content_type, bool remove_after);
   // The one error model: {"error": <oauth_error>, "error_description": <public_description()>}
   // with the registry's http_status. The internal detail is never copied into the body.
   static Response error(const sigil::Error& error);

@@ -139,11 +139,13 @@ http::Response sign_raw(signing::SigningService& svc, const std::vector<signing:
     ~Cleanup() {
       std::error_code ec;
       if (!a.empty()) fs::remove(a, ec);
-      fs::remove(b, ec);
+      if (!b.empty()) fs::remove(b, ec);
     }
   } cleanup{own, out};
   const auto outcome = svc.sign_document(caller(req), profile.credential_id, doc, request, out, profile.scheme);
-  auto res = http::Response::text(200, files::read(out), content_type(request));
+  // Streamed from disk by the server, which deletes it once sent: a 1 GB PDF is never in memory.
+  auto res = http::Response::file(200, out, content_type(request), true);
+  cleanup.b.clear();
   res.set_header("X-Sigil-Signature-Level", std::string(level_name(outcome.level)));
   for (const auto& w : outcome.warnings) res.headers.emplace_back("X-Sigil-Warning", w);
   return res;
