@@ -84,6 +84,10 @@ bool usable_unattended(const store::CredentialRecord& r, const Caller& caller) {
 
 }  // namespace
 
+Caller Caller::of(const audit::Actor& actor, std::string api_family) {
+  return Caller{actor.id, actor.name, actor.address, actor.request_id, std::move(api_family), {}};
+}
+
 bool ResolvedCredential::allows(SignatureScheme scheme, HashAlg hash) const {
   return std::find(algorithms.begin(), algorithms.end(), algorithm_name(scheme, hash)) != algorithms.end();
 }

@@ -26,6 +26,7 @@ class Store;
 struct CredentialRecord;
 }
 namespace sigil::audit {
+struct Actor;
 class Sink;
 struct SignatureEvent;
 }
@@ -42,6 +43,10 @@ struct Caller {
   // Extra details the API layer adds to every signature.create record of this call (e.g. CSC
   // client_id, client_data, lang). Identifiers only, never secrets; empty = none.
   std::vector<std::pair<std::string, std::string>> audit_details;
+
+  // The caller an API front-end acts for: the audit actor of the request (api::actor_of) and the
+  // API family.
+  static Caller of(const audit::Actor& actor, std::string api_family);
 };
 
 // One document of a batch signed with an attended credential (CSC signDoc).

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "ossl/digest.hpp"
+#include "sigil/api/request_actor.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
@@ -62,21 +63,9 @@ HashAlg digest_algorithm(const std::string& name, const std::string& where) {
   bad(where + ".digestAlgorithm: SHA256, SHA384 or SHA512");
 }
 
-signing::Caller caller_of(const http::Request& req) {
-  signing::Caller c;
-  if (req.principal) {
-    c.user_id = req.principal->id;
-    c.username = req.principal->name;
-  }
-  c.address = req.remote_address;
-  c.request_id = req.request_id;
-  c.api = "batch";
-  return c;
-}
-
 sigil::batch::Submission parse(const http::Request& req, const json& j, const std::string& body) {
   sigil::batch::Submission s;
-  s.caller = caller_of(req);
+  s.caller = signing::Caller::of(api::actor_of(req), "batch");
   s.profile = text_field(j, "profile", true);
   s.async = bool_field(j, "async", false);
   if (const auto w = text_field(j, "webhook", false); !w.empty()) s.webhook = w;

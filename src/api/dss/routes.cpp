@@ -1,5 +1,7 @@
 #include "routes.hpp"
 
+#include "sigil/api/request_actor.hpp"
+
 namespace sigil::api::dss {
 namespace detail {
 
@@ -9,17 +11,7 @@ void add(http::Router& router, signing::SigningService& svc, const char* method,
              [&svc, handler](http::Request& req) { return handler(svc, req); });
 }
 
-signing::Caller caller(const http::Request& req) {
-  signing::Caller c;
-  if (req.principal) {
-    c.user_id = req.principal->id;
-    c.username = req.principal->name;
-  }
-  c.address = req.remote_address;
-  c.request_id = req.request_id;
-  c.api = "dss";
-  return c;
-}
+signing::Caller caller(const http::Request& req) { return signing::Caller::of(api::actor_of(req), "dss"); }
 
 }  // namespace detail
 
