@@ -94,6 +94,17 @@ post_batch() {
   "${CURL[@]}" --max-time 300 -o "$2" -D "$2.headers" -w '%{http_code}' -H 'Content-Type: application/json' "${key[@]}" \
     --data-binary @"$1" "$BASE/api/v1/batches"
 }
+# wait_completed ID OUT: polls the batch (status JSON in OUT) for up to 5 minutes; prints its last state.
+wait_completed() {
+  local state=""
+  for _ in $(seq 1 600); do
+    "${CURL[@]}" -o "$2" "$BASE/api/v1/batches/$1"
+    state="$(field "$2" 'd["state"]')"
+    [ "$state" = completed ] && break
+    sleep 0.5
+  done
+  echo "$state"
+}
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 # Audit records of signatures made for batch $1 (request ids "<batch>#<index>"), from the trail
 # exported by sigilctl (no second writer on the live database).
@@ -152,13 +163,7 @@ code=$(post_batch "$T/big.json" "$T/big.out" invoices-2026-11)
 check "a 1,000-item batch is accepted as a job (202)" test "$code" = 202
 check "with a Location header" grep -qi "^location: /api/v1/batches/b_" "$T/big.out.headers"
 BIG_ID="$(field "$T/big.out" 'd["id"]')"
-state=""
-for _ in $(seq 1 600); do
-  "${CURL[@]}" -o "$T/big.status" "$BASE/api/v1/batches/$BIG_ID"
-  state="$(field "$T/big.status" 'd["state"]')"
-  [ "$state" = completed ] && break
-  sleep 0.5
-done
+state="$(wait_completed "$BIG_ID" "$T/big.status")"
 check "the job completes" test "$state" = completed
 check "990 signed, 10 failed, 1000 done" \
   test "$(field "$T/big.status" 'd["signed"], d["failed"], d["done"], d["total"]')" = "(990, 10, 1000, 1000)"
@@ -265,13 +270,7 @@ RESUME_ID="$(field "$T/resume.out" 'd["id"]')"
 restart_sigild "$I" || exit 1
 CURL+=(-H "Authorization: Bearer $KEY")
 before="$(field "$T/resume.first" 'd["done"]')"
-state=""
-for _ in $(seq 1 600); do
-  "${CURL[@]}" -o "$T/resume.status" "$BASE/api/v1/batches/$RESUME_ID"
-  state="$(field "$T/resume.status" 'd["state"]')"
-  [ "$state" = completed ] && break
-  sleep 0.5
-done
+state="$(wait_completed "$RESUME_ID" "$T/resume.status")"
 check "the interrupted job (202, $before of 600 done at the restart) completes after it" \
   bash -c "[ $code = 202 ] && [ '$state' = completed ] && [ $before -lt 600 ]"
 check "with all 600 signed" test "$(field "$T/resume.status" 'd["signed"]')" = 600
