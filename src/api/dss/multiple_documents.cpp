@@ -66,7 +66,7 @@ http::Response sign_document(signing::SigningService& svc, http::Request& req) {
   const Bytes value = base64_member(sv, "value");
   const Documents docs(body, svc.spool_dir(), p.request);
   RemoveOnExit out{output_path(svc.spool_dir())};
-  // Audited as one signature.create record (the signing service records the first document).
+  // Audited as one signature.create record listing every document.
   const auto outcome = svc.complete_document(caller(req), docs.first(), p.request, *p.certs, alg.scheme, value, out.path);
   return signed_response(out.path, output_name(docs.first().name, p.level_name, p.request.format, p.request.packaging),
                          outcome);
