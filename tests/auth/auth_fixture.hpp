@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,9 +24,11 @@ namespace sigil::auth::test {
 
 using ::sigil::test::FakeClock;
 
+// Thread-safe: the concurrency tests record from several threads at once.
 class RecordingEvents final : public AuthEvents {
  public:
   void on_event(const AuthEvent& e) override {
+    std::lock_guard lock(mu_);
     if (fail_next) {
       fail_next = false;
       throw Error(Errc::audit_unavailable, "test: audit down");
@@ -33,12 +36,16 @@ class RecordingEvents final : public AuthEvents {
     events.push_back(e);
   }
   std::size_t count(AuthEventType t) const {
+    std::lock_guard lock(mu_);
     std::size_t n = 0;
     for (const auto& e : events) n += e.type == t ? 1 : 0;
     return n;
   }
   std::vector<AuthEvent> events;
   bool fail_next = false;
+
+ private:
+  mutable std::mutex mu_;
 };
 
 class AuthStoreTest : public ::testing::Test {

@@ -115,6 +115,7 @@ check "audit chain verifies" "$SIGILCTL" --local --config "$I/sigil.toml" audit 
 # 7. A large upload (SIGIL_LARGE_UPLOAD_MB, default 1024) signs with bounded memory: the body is
 # spooled to disk, the PDF is hashed by streaming and the signed file is sent back from disk.
 MB="${SIGIL_LARGE_UPLOAD_MB:-1024}"
+[ -n "${ASAN_OPTIONS:-}" ] && MB="${SIGIL_LARGE_UPLOAD_MB:-256}"  # instrumented: slower, bound not checked
 sed -i -e 's/^max_body_bytes = .*/max_body_bytes = 4294967296/' -e 's/^request_timeout_ms = .*/request_timeout_ms = 600000/' "$I/sigil.toml"
 start_sigild "$I" || exit 1
 python3 - "$T/large.pdf" "$MB" <<'PY'
@@ -147,7 +148,13 @@ code=$("${CURL[@]}" --max-time 600 -o "$T/large-signed.pdf" -w '%{http_code}' "$
   -X POST -T "$T/large.pdf" "$BASE/api/v1/sign?profile=demo-pades&name=large.pdf")
 after="$(hwm)"
 check "a $MB MiB PDF signs (200)" test "$code" = 200
-check "with sigild's peak memory grown by less than 64 MiB (from $before to $after MiB)" test $((after - before)) -lt 64
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  # ASan keeps freed memory in its quarantine (256 MiB), so peak RSS measures allocation churn there,
+  # not what is live: the bound is checked in the release build only.
+  echo "SKIP: peak memory bound under ASan (from $before to $after MiB)"
+else
+  check "with sigild's peak memory grown by less than 64 MiB (from $before to $after MiB)" test $((after - before)) -lt 64
+fi
 check "the signed file is the original plus an incremental update" \
   cmp -s -n "$(stat -c %s "$T/large.pdf")" "$T/large.pdf" "$T/large-signed.pdf"
 python3 - "$T/large-signed.pdf" "$T/large.cms" "$T/large.ranges" <<'PY'
