@@ -201,6 +201,7 @@ std::vector<signing::Profile> build_profiles(const std::vector<config::ProfileCo
     r.pades.reason = c.reason;
     r.pades.location = c.location;
     r.pades.contact_info = c.contact_info;
+    r.pades.certification = static_cast<int>(c.certification);
     if (c.visible) {
       pades::Appearance a;
       a.page = c.page;

@@ -166,6 +166,7 @@ pades::PadesParams pades_params(const nlohmann::json& j) {
   p.location = j.value("location", "");
   p.contact_info = j.value("contactInfo", "");
   p.field_name = j.value("fieldName", "");
+  p.certification = j.value("certification", 0);
   if (j.contains("appearance")) {
     const auto& a = j.at("appearance");
     pades::Appearance ap;

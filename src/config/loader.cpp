@@ -313,6 +313,8 @@ void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out)
     t.get_string("reason", p.reason);
     t.get_string("location", p.location);
     t.get_string("contact_info", p.contact_info);
+    t.get_int("certification", p.certification, 0, 3);
+    if (p.certification != 0 && p.format != "pades") t.fail("certification", "applies to format = \"pades\" only");
     t.get_bool("visible", p.visible);
     t.get_int("page", p.page, 1, 100000);
     t.get_int("x", p.x, 0, 14400);

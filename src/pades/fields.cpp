@@ -51,21 +51,23 @@ std::vector<FieldNode> all_fields(pdf::Document& doc) {
   return out;
 }
 
-void check_not_locked(pdf::Document& doc) {
+int docmdp_level(pdf::Document& doc) {
   const Object perms = doc.resolve(doc.catalog().get("Perms"));
-  if (!perms.is_dict()) return;
+  if (!perms.is_dict()) return 0;
   const Object mdp = doc.resolve(perms.get("DocMDP"));
-  if (!mdp.is_dict()) return;
+  if (!mdp.is_dict()) return 0;
   const Object refs = doc.resolve(mdp.get("Reference"));
-  if (!refs.is_array()) return;
+  if (!refs.is_array()) return 0;
   for (const auto& r : refs.items()) {
     const Object ref = doc.resolve(r);
     if (!ref.is_dict() || !ref.get("TransformMethod").is_name("DocMDP")) continue;
     const Object params = doc.resolve(ref.get("TransformParams"));
-    const Object& p = params.get("P");
-    if (p.is_int() && p.as_int() == 1)
-      throw Error(Errc::document_locked, "a certification signature (DocMDP P=1) forbids further changes");
+    const Object& p = params.is_dict() ? params.get("P") : Object{};
+    // ISO 32000-1 Table 254: /P defaults to 2; anything else than 1..3 is read as the strictest.
+    if (!p.is_int()) return 2;
+    return p.as_int() >= 1 && p.as_int() <= 3 ? static_cast<int>(p.as_int()) : 1;
   }
+  return 0;
 }
 
 Object text_string(std::string_view s) {
@@ -100,6 +102,38 @@ Object text_string(std::string_view s) {
   return Object::string(u, true);
 }
 
+namespace {
+
+// What a certification (DocMDP) of the document allows, and whether this signature may certify it.
+void check_certification(pdf::Document& doc, const SignatureSlot& slot, const std::vector<FieldNode>& fields,
+                         const FieldNode* existing) {
+  if (slot.certification < 0 || slot.certification > 3)
+    throw Error(Errc::invalid_argument, "certification must be 0 (none), 1, 2 or 3 (DocMDP /P)", true);
+  const int level = docmdp_level(doc);
+  if (slot.certification != 0) {
+    // One certification per document, and it must come first (ISO 32000-1 §12.8.2.2: Acrobat and
+    // every validator read a certification after an approval signature as a forbidden change).
+    if (level != 0) throw Error(Errc::invalid_argument, "the document is already certified", true);
+    for (const auto& f : fields)
+      if (f.ft == "Sig" && !f.dict.get("V").is_null())
+        throw Error(Errc::invalid_argument,
+                    "a certification signature must be the document's first signature; this document is already signed",
+                    true);
+  }
+  // ISO 32000-2 Table 257: incremental updates that only add a DSS or a document time-stamp are not
+  // changes in the sense of DocMDP, whatever /P says.
+  if (level == 0 || slot.doc_timestamp) return;
+  if (level == 1)
+    throw Error(Errc::document_locked,
+                "the document is certified with DocMDP P=1: no further signatures or changes are allowed");
+  if (level == 2 && existing == nullptr)
+    throw Error(Errc::document_locked,
+                "the document is certified with DocMDP P=2: it may be signed only in one of its existing empty "
+                "signature fields (name one), not in a new field");
+}
+
+}  // namespace
+
 std::uint32_t add_signature_objects(pdf::Document& doc, pdf::Update& up, const SignatureSlot& slot) {
   const Ref catalog_ref = doc.trailer().get("Root").as_ref();
   Object catalog = doc.catalog();
@@ -108,15 +142,16 @@ std::uint32_t add_signature_objects(pdf::Document& doc, pdf::Update& up, const S
   if (!acro.is_dict()) acro = Object::dict();
   const std::vector<FieldNode> fields = all_fields(doc);
 
-  const Ref sig_ref{up.allocate(), 0};
-  up.put(sig_ref, slot.sig_body);
-
   bool acro_changed = false;
   const FieldNode* existing = nullptr;
   if (!slot.field_name.empty()) {
     for (const auto& f : fields)
       if (f.name == slot.field_name) existing = &f;
   }
+  check_certification(doc, slot, fields, existing);
+
+  const Ref sig_ref{up.allocate(), 0};
+  up.put(sig_ref, slot.sig_body);
   if (existing != nullptr) {
     if (existing->ft != "Sig")
       throw Error(Errc::invalid_argument, "field '" + slot.field_name + "' is not a signature field", true);
@@ -218,15 +253,25 @@ std::uint32_t add_signature_objects(pdf::Document& doc, pdf::Update& up, const S
     acro.set("SigFlags", Object::integer(3));
     acro_changed = true;
   }
+  bool catalog_changed = false;
   if (acro_changed) {
     if (acro_entry.is_ref() && doc.has_object(acro_entry.as_ref().num)) {
       up.put(acro_entry.as_ref(), acro);
     } else {
       if (acro_entry.is_dict()) catalog.set("AcroForm", acro);
       else catalog.set("AcroForm", Object::ref(up.add(acro)));
-      up.put(catalog_ref, catalog);
+      catalog_changed = true;
     }
   }
+  if (slot.certification != 0) {
+    // ISO 32000-1 §12.8.4: /Perms /DocMDP names the certifying signature dictionary (indirect).
+    Object perms = doc.resolve(catalog.get("Perms"));
+    if (!perms.is_dict()) perms = Object::dict();
+    perms.set("DocMDP", Object::ref(sig_ref));
+    catalog.set("Perms", perms);
+    catalog_changed = true;
+  }
+  if (catalog_changed) up.put(catalog_ref, catalog);
   return sig_ref.num;
 }
 

@@ -296,10 +296,10 @@ void append_dss(const std::filesystem::path& file, const std::vector<DssSignatur
 
 void append_doc_timestamp(const std::filesystem::path& file, Timestamper& tsa, HashAlg alg) {
   pdf::Document doc(file);
-  detail::check_not_locked(doc);
   pdf::Update up(doc);
   detail::SignatureSlot slot;
   slot.default_prefix = "DocTimeStamp";
+  slot.doc_timestamp = true;
   slot.sig_body = pdf::signature_dict_body("DocTimeStamp", "ETSI.RFC3161", kDocTimestampBytes, "");
   const auto sig_num = detail::add_signature_objects(doc, up, slot);
   const auto w = pdf::write_signature_revision(doc, up.build(), sig_num, file, true, alg);
@@ -316,7 +316,6 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
   if (output.empty() || same_file(input, output))
     throw Error(Errc::invalid_argument, "the output must be a different file than the input", true);
   pdf::Document doc(input);
-  detail::check_not_locked(doc);
   const std::size_t contents = params.contents_size != 0 ? params.contents_size : estimate_contents(params);
   if (contents < 1024 || contents > (8u << 20))
     throw Error(Errc::invalid_argument, "contents_size must be between 1 KiB and 8 MiB", true);
@@ -328,10 +327,16 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
   if (!params.reason.empty()) extra += "/Reason" + pdf::to_pdf(detail::text_string(params.reason));
   if (!params.location.empty()) extra += "/Location" + pdf::to_pdf(detail::text_string(params.location));
   if (!params.contact_info.empty()) extra += "/ContactInfo" + pdf::to_pdf(detail::text_string(params.contact_info));
+  if (params.certification != 0) {
+    // ISO 32000-1 §12.8.2.2 / Table 253: a signature reference with the DocMDP transform.
+    extra += "/Reference[<</Type/SigRef/TransformMethod/DocMDP/TransformParams<</Type/TransformParams/P " +
+             std::to_string(params.certification) + "/V/1.2>>>>]";
+  }
 
   pdf::Update up(doc);
   detail::SignatureSlot slot;
   slot.field_name = params.field_name;
+  slot.certification = params.certification;
   slot.appearance = params.appearance ? &*params.appearance : nullptr;
   if (params.appearance) slot.lines = appearance_lines(*params.appearance, params, name);
   slot.sig_body = pdf::signature_dict_body("Sig", "ETSI.CAdES.detached", contents, extra);
@@ -417,9 +422,24 @@ std::vector<SignatureInfo> list_signatures(const std::filesystem::path& path) {
       for (const auto& x : br.items()) info.byte_range.push_back(x.is_int() ? static_cast<std::uint64_t>(x.as_int()) : 0);
     const Object& c = v.get("Contents");
     if (c.is_string()) info.contents.assign(c.text().begin(), c.text().end());
+    const Object refs = doc.resolve(v.get("Reference"));
+    if (refs.is_array()) {
+      for (const auto& r : refs.items()) {
+        const Object ref = doc.resolve(r);
+        if (!ref.is_dict() || !ref.get("TransformMethod").is_name("DocMDP")) continue;
+        const Object tp = doc.resolve(ref.get("TransformParams"));
+        const Object& pv = tp.is_dict() ? tp.get("P") : Object{};
+        info.certification = pv.is_int() ? static_cast<int>(pv.as_int()) : 2;
+      }
+    }
     out.push_back(std::move(info));
   }
   return out;
+}
+
+int certification_level(const std::filesystem::path& pdf) {
+  pdf::Document doc(pdf);
+  return detail::docmdp_level(doc);
 }
 
 void add_document_timestamp(const std::filesystem::path& pdf, const std::filesystem::path& output, Timestamper& tsa,

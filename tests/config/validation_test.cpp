@@ -183,6 +183,7 @@ name = "invoices"
 credential = "cred_x"
 level = "B-T"
 visible = true
+certification = 2
 [[profiles]]
 name = "xml"
 credential = "cred_y"
@@ -195,6 +196,8 @@ format = "xades"
   ASSERT_EQ(c.profiles.size(), 2U);
   EXPECT_EQ(c.profiles[0].level, "B-T");
   EXPECT_TRUE(c.profiles[0].visible);
+  EXPECT_EQ(c.profiles[0].certification, 2U);
+  EXPECT_EQ(c.profiles[1].certification, 0U);
   EXPECT_EQ(c.profiles[1].format, "xades");
 }
 
@@ -214,7 +217,9 @@ TEST(ConfigSigning, BadSigningSettingsNameTheKey) {
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nlevel = \"B-X\"\n", "profiles[0].level");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\n[[profiles]]\nname = \"a\"\ncredential = \"d\"\n", "two profiles");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncolour = \"red\"\n", "profiles[0].colour");
-  
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncertification = 4\n", "profiles[0].certification");
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nformat = \"cades\"\ncertification = 1\n",
+             "profiles[0].certification");
 }
 
 }  // namespace

@@ -100,16 +100,26 @@ HP="$(openssl dgst -sha256 -binary "$I/demo/sample.pdf" | base64 -w0)"
 challenge
 code=$(post credentials/authorize "{\"credentialID\":\"$CRED\",\"numSignatures\":1,\"hashes\":[\"$HP\"],\"hashAlgorithmOID\":\"2.16.840.1.101.3.4.2.1\",\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN\"},{\"id\":\"OTP\",\"value\":\"$(next_otp)\"}]}" "${A[@]}")
 SAD="$(field "d.get('SAD','')")"
-printf '{"credentialID":"%s","SAD":"%s","documents":[{"document":"%s","signature_format":"P","conformance_level":"Ades-B-T","signAlgo":"1.2.840.10045.4.3.2","signed_envelope_property":"Certification"}]}' \
-  "$CRED" "$SAD" "$(base64 -w0 "$I/demo/sample.pdf")" >"$T/signdoc-cert.json"
-code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' -H 'Content-Type: application/json' "${A[@]}" --data-binary @"$T/signdoc-cert.json" "$B/signatures/signDoc")
-check "signDoc refuses what it cannot do (PAdES certification) with 400, before spending the SAD" test "$code" = 400
-sed 's/"Certification"/"Revision"/' "$T/signdoc-cert.json" >"$T/signdoc.json"
+printf '{"credentialID":"%s","SAD":"%s","documents":[{"document":"%s","signature_format":"P","conformance_level":"Ades-B-T","signAlgo":"1.2.840.10045.4.3.2","signed_envelope_property":"Detached"}]}' \
+  "$CRED" "$SAD" "$(base64 -w0 "$I/demo/sample.pdf")" >"$T/signdoc-bad.json"
+code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' -H 'Content-Type: application/json' "${A[@]}" --data-binary @"$T/signdoc-bad.json" "$B/signatures/signDoc")
+check "signDoc refuses what it cannot do (a detached PAdES) with 400, before spending the SAD" test "$code" = 400
+sed 's/"Detached"/"Certification"/' "$T/signdoc-bad.json" >"$T/signdoc.json"
 code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' -H 'Content-Type: application/json' "${A[@]}" --data-binary @"$T/signdoc.json" "$B/signatures/signDoc")
-check "signDoc signs the PDF (200)" test "$code" = 200
+check "signDoc signs the PDF as a certification signature (200)" test "$code" = 200
 field "d['DocumentWithSignature'][0]" | base64 -d >"$T/alice-signed.pdf"
 check "alice's PDF passes validate-pades --strict --level B-T" \
   validate_strict validate-pades --level B-T --trust "$I/pki/root-ca.pem" "$T/alice-signed.pdf"
+# qpdf reads the certification: the catalog's /Perms /DocMDP names the signature, with /P 2.
+docmdp=$(qpdf --json --json-key=qpdf "$T/alice-signed.pdf" | python3 -c "
+import json,sys
+j=json.load(sys.stdin)['qpdf'][1]
+o=lambda r: j['obj:'+r]['value']
+cat=o(j['trailer']['value']['/Root'])
+p=cat.get('/Perms'); p=o(p) if isinstance(p,str) else p
+sig=o(p['/DocMDP']); ref=sig['/Reference'][0]; ref=o(ref) if isinstance(ref,str) else ref
+print(ref['/TransformMethod'], ref['/TransformParams']['/P'])")
+check "the signed PDF is certified (DocMDP P=2): $docmdp" test "$docmdp" = "/DocMDP 2"
 python3 - "$T/alice-signed.pdf" "$T/alice-tampered.pdf" <<'PY'
 import sys
 d = bytearray(open(sys.argv[1], 'rb').read())

@@ -236,6 +236,103 @@ TEST_F(PadesTest, ExtendBToLta) {
   EXPECT_EQ(v.exit_code, 0) << v.output;
 }
 
+// qpdf's view of the certification: the /P of the DocMDP signature that the catalog's /Perms names
+// (0 when there is none) - read independently of our reader.
+int qpdf_docmdp(const fs::path& pdf) {
+  const auto r = run_command(
+      "qpdf --json --json-key=qpdf '" + pdf.string() +
+      "' | /usr/bin/python3 -c \"import json,sys\n"
+      "j=json.load(sys.stdin)['qpdf'][1]\n"
+      "o=lambda r: j['obj:'+r]['value']\n"
+      "cat=o(j['trailer']['value']['/Root'])\n"
+      "p=cat.get('/Perms')\n"
+      "p=o(p) if isinstance(p,str) else p\n"
+      "sig=o(p['/DocMDP']) if p else None\n"
+      "ref=sig['/Reference'][0] if sig else None\n"
+      "ref=o(ref) if isinstance(ref,str) else ref\n"
+      "print(ref['/TransformParams']['/P'] if ref and ref['/TransformMethod']=='/DocMDP' else 0)\"");
+  if (r.exit_code != 0) throw std::runtime_error("qpdf --json: " + r.output);
+  return std::stoi(r.output);
+}
+
+TEST_F(PadesTest, CertificationSignaturesAndWhatTheyAllow) {
+  for (const int level : {1, 2, 3}) {
+    SCOPED_TRACE("P=" + std::to_string(level));
+    const fs::path cert = tmp_.path() / ("certified-" + std::to_string(level) + ".pdf");
+    auto p = params(rsa());
+    p.certification = level;
+    sign(corpus() / "sigfield.pdf", cert, p, rsa());
+    auto v = check(cert, SignatureLevel::b_b);
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+    EXPECT_EQ(qpdf_docmdp(cert), level);
+    EXPECT_EQ(pades::certification_level(cert), level);
+    const auto sigs = pades::list_signatures(cert);
+    ASSERT_EQ(sigs.size(), 1u);
+    EXPECT_EQ(sigs[0].certification, level);
+
+    // A second signature in a new field: only P=3 allows it (a new field is an annotation).
+    const fs::path second = tmp_.path() / ("second-new-" + std::to_string(level) + ".pdf");
+    auto q = params(ec());
+    q.field_name = "Counter";
+    if (level == 3) {
+      sign(cert, second, q, ec());
+      v = check(second, SignatureLevel::b_b);
+      EXPECT_EQ(v.exit_code, 0) << v.output;
+      EXPECT_NE(v.output.find("2 signature(s)"), std::string::npos) << v.output;
+    } else {
+      EXPECT_SIGIL_ERROR(pades::prepare(cert, second, q), Errc::document_locked);
+      EXPECT_FALSE(fs::exists(second)) << "nothing is written when the change is refused";
+    }
+    // A second signature in the existing empty field, visible: P=2 and P=3.
+    const fs::path filled = tmp_.path() / ("second-field-" + std::to_string(level) + ".pdf");
+    q.field_name = "Approval";
+    q.appearance = pades::Appearance{};
+    if (level == 1) {
+      EXPECT_SIGIL_ERROR(pades::prepare(cert, filled, q), Errc::document_locked);
+    } else {
+      sign(cert, filled, q, ec());
+      v = check(filled, SignatureLevel::b_b);
+      EXPECT_EQ(v.exit_code, 0) << v.output;
+      EXPECT_EQ(pades::list_signatures(filled).size(), 2u);
+      EXPECT_EQ(qpdf_docmdp(filled), level) << "the certification survives the approval signature";
+    }
+    // DSS and document time-stamps are not changes in the DocMDP sense (ISO 32000-2): even P=1
+    // documents can be raised to B-LTA.
+    const fs::path lta = tmp_.path() / ("certified-lta-" + std::to_string(level) + ".pdf");
+    pades::extend(cert, lta, SignatureLevel::b_lta, services());
+    v = check(lta, SignatureLevel::b_lta);
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+  }
+  // Certifying at B-LTA in one go (the DSS and document time-stamp revisions follow the certification).
+  const fs::path lta = tmp_.path() / "certify-lta.pdf";
+  auto p = params(ec(), SignatureLevel::b_lta);
+  p.certification = 1;
+  sign(corpus() / "objstm.pdf", lta, p, ec());
+  auto v = check(lta, SignatureLevel::b_lta);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_EQ(qpdf_docmdp(lta), 1);
+  // Tampering with the certified document is detected.
+  std::string bytes = read(lta);
+  const auto at = bytes.find("/P 1/V/1.2");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 3] = '3';
+  const fs::path bad = tmp_.path() / "certify-tampered.pdf";
+  std::ofstream(bad, std::ios::binary) << bytes;
+  v = check(bad, SignatureLevel::b_b);
+  EXPECT_EQ(v.exit_code, 1) << v.output;
+
+  // Only the first signature may certify; /P is 1..3.
+  const fs::path signed_once = tmp_.path() / "approval.pdf";
+  sign(corpus() / "base.pdf", signed_once, params(ec()), ec());
+  auto c = params(ec());
+  c.certification = 2;
+  EXPECT_SIGIL_ERROR(pades::prepare(signed_once, tmp_.path() / "late-cert.pdf", c), Errc::invalid_argument);
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "docmdp.pdf", tmp_.path() / "re-cert.pdf", c), Errc::invalid_argument);
+  c.certification = 4;
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "base.pdf", tmp_.path() / "p4.pdf", c), Errc::invalid_argument);
+  EXPECT_EQ(pades::certification_level(signed_once), 0);
+}
+
 TEST_F(PadesTest, MalformedInputsGiveTheDocumentedErrors) {
   const auto p = params(ec());
   const fs::path out = tmp_.path() / "x.pdf";

@@ -215,6 +215,7 @@ struct ProfileConfig {
   std::string packaging;                   // enveloped | enveloping | detached; default per format
   std::string digest = "sha256";           // sha256 | sha384 | sha512
   std::string reason, location, contact_info;  // PAdES signature dictionary
+  unsigned certification = 0;              // PAdES: 0 approval signature, 1..3 certification (DocMDP /P)
   bool visible = false;                    // PAdES: a visible stamp
   unsigned page = 1;                       // PAdES stamp: page (1-based) and box in points
   unsigned x = 36, y = 36, width = 220, height = 60;

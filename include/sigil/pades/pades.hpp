@@ -57,6 +57,10 @@ struct PadesParams {
   SignerCerts signer;
   SignatureLevel level = SignatureLevel::b_b;  // the level finish() produces
   std::optional<std::string> commitment_type_oid;
+  // 0 → an approval signature. 1, 2 or 3 → a certification signature (ISO 32000 DocMDP) with that
+  // /P: 1 no changes, 2 form filling and signing in existing signature fields, 3 as 2 plus
+  // annotations. Only the first signature of a document can certify it (else invalid_argument).
+  int certification = 0;
 };
 
 struct Prepared {
@@ -110,7 +114,11 @@ struct SignatureInfo {
   std::vector<std::uint64_t> byte_range;  // 4 numbers
   Bytes contents;                         // decoded /Contents (with its zero padding)
   bool doc_timestamp = false;
+  int certification = 0;                  // the DocMDP /P when this signature certifies the document
 };
+
+// The DocMDP permission of a certified document (1, 2 or 3), 0 when it is not certified.
+int certification_level(const std::filesystem::path& pdf);
 std::vector<SignatureInfo> list_signatures(const std::filesystem::path& pdf);
 
 }  // namespace sigil::pades

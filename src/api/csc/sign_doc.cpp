@@ -79,7 +79,8 @@ SignatureLevel parse_conformance(const Json& e) {
   fail("Invalid parameter conformance_level");
 }
 
-// signed_envelope_property per format (§8.2). PAdES: approval signatures (Revision) only.
+// signed_envelope_property per format (§8.2). PAdES: Revision (an approval signature) or
+// Certification (a DocMDP certification signature with P=2: form filling and signing allowed).
 signing::Packaging parse_envelope(const Json& e, signing::Format f, bool digests) {
   const auto given = opt_string(e, "signed_envelope_property");
   const std::string p = given ? lower(*given) : std::string();
@@ -96,8 +97,8 @@ signing::Packaging parse_envelope(const Json& e, signing::Format f, bool digests
       if (p == "enveloping" && !digests) return signing::Packaging::enveloping;
       break;
     case signing::Format::pades:
-      if (p.empty() || p == "revision" || p == "enveloped") return signing::Packaging::enveloped;
-      if (p == "certification") fail("Invalid parameter signed_envelope_property: PAdES certification signatures are not supported");
+      if (p.empty() || p == "revision" || p == "enveloped" || (p == "certification" && !digests))
+        return signing::Packaging::enveloped;
       break;
   }
   fail("Invalid parameter signed_envelope_property");
@@ -216,6 +217,8 @@ http::Response sign_doc(CscContext& ctx, http::Request& req, Call& call) {
     r.packaging = packaging;
     r.digest_alg = alg.hash;
     r.signing_time = now;
+    if (format == signing::Format::pades && lower(opt_string(e, "signed_envelope_property").value_or("")) == "certification")
+      r.pades.certification = 2;
     apply_signed_props(e, format, r);
 
     if (with_documents) {

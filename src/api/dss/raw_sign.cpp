@@ -38,7 +38,7 @@ std::string_view policy_hash_name(xades::PolicyHashAlg a) {
 
 Json pades_json(const pades::PadesParams& p) {
   Json out = {{"reason", p.reason}, {"location", p.location}, {"contactInfo", p.contact_info},
-              {"fieldName", p.field_name}};
+              {"fieldName", p.field_name}, {"certification", p.certification}};
   if (p.appearance) {
     const auto& a = *p.appearance;
     out["appearance"] = {{"page", a.page}, {"x", a.x},         {"y", a.y},
