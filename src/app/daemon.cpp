@@ -210,6 +210,7 @@ std::vector<signing::Profile> build_profiles(const std::vector<config::ProfileCo
       a.width = c.width;
       a.height = c.height;
       a.free_text = c.text;
+      if (!c.font.empty()) a.font = c.font;
       r.pades.appearance = a;
     }
     out.push_back(std::move(p));

@@ -173,12 +173,16 @@ void ensure_key_records(hsm::Token& token, const fs::path& pki_dir, store::Store
   }
 }
 
+constexpr const char* kDemoFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
 // The demo signer's profile ([[profiles]] must come after every other table).
 std::string demo_profile(const std::string& credential_id) {
   return std::string("\n# The demo signer's profile (sigilctl init): POST /api/v1/sign?profile=") + kDemoProfile +
          "\n[[profiles]]\nname = \"" + kDemoProfile + "\"\ncredential = \"" + credential_id +
          "\"\nformat = \"pades\"\nlevel = \"B-T\"\nreason = \"Signed with Sigil\"\nlocation = \"Demo\"\n"
-         "visible = true\npage = 1\nx = 330\ny = 36\nwidth = 230\nheight = 64\ntext = \"Sigil demo signature\"\n";
+         "visible = true\npage = 1\nx = 330\ny = 36\nwidth = 230\nheight = 64\ntext = \"Sigil demo signature\"\n" +
+         // An embedded font keeps PDF/A documents PDF/A (Helvetica, the default, is not embedded).
+         (fs::is_regular_file(kDemoFont) ? "font = \"" + std::string(kDemoFont) + "\"\n" : std::string());
 }
 
 // The development second factor: delivered codes appended to otp/outbox.log (never in production).

@@ -322,6 +322,8 @@ void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out)
     t.get_int("width", p.width, 1, 14400);
     t.get_int("height", p.height, 1, 14400);
     t.get_string("text", p.text);
+    t.get_path("font", p.font);
+    if (!p.font.empty() && !std::filesystem::is_regular_file(p.font)) t.fail("font", "is not a readable file");
     t.get_string("xades_profile", p.xades_profile);
     t.finish();
     out.push_back(std::move(p));

@@ -188,7 +188,8 @@ double helvetica_width(std::string_view s) {
 
 pdf::Ref build_empty_appearance(pdf::Update& up) { return up.add_stream(form_dict(0, 0), ""); }
 
-pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vector<std::string>& lines) {
+pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vector<std::string>& lines,
+                          const PdfaClaim& pdfa) {
   const double w = a.width, h = a.height;
   if (!(w > 0 && h > 0 && w < 14400 && h < 14400))
     throw Error(Errc::invalid_argument, "signature rectangle must have a positive size", true);
@@ -198,6 +199,8 @@ pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vecto
   double text_x = pad;
   if (a.image) {
     Image img = load_image(*a.image);
+    const Object& cs = img.dict.get("ColorSpace");
+    check_pdfa_image(pdfa, cs.is_name("DeviceGray") ? 1 : cs.is_name("DeviceCMYK") ? 4 : 3, !img.smask_data.empty());
     if (!img.smask_data.empty()) {
       const pdf::Ref sm = up.add_stream(img.smask_dict, img.smask_data);
       img.dict.set("SMask", Object::ref(sm));
@@ -215,6 +218,7 @@ pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vecto
     text_x = pad + box_w + pad;
   }
   if (!lines.empty()) {
+    check_pdfa_text(pdfa, a.font.has_value());
     std::optional<TrueTypeFont> ttf;
     if (a.font) ttf = load_truetype(*a.font);
     const auto width_of = [&ttf](const std::string& e) {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pades/pdfa.hpp"
 #include "pades/writer.hpp"
 #include "sigil/pades/pades.hpp"
 
@@ -17,7 +18,9 @@ std::string to_winansi(std::string_view utf8);
 double helvetica_width(std::string_view winansi);
 
 // Adds the appearance objects (font, image, form XObject) to `up`; returns the form XObject.
-pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vector<std::string>& lines);
+// On a PDF/A document (`pdfa`), refuses (invalid_argument) what would break its conformance.
+pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vector<std::string>& lines,
+                          const PdfaClaim& pdfa = {});
 
 // An empty form XObject (/BBox [0 0 0 0]) for invisible signatures.
 pdf::Ref build_empty_appearance(pdf::Update& up);

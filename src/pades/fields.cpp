@@ -178,7 +178,7 @@ std::uint32_t add_signature_objects(pdf::Document& doc, pdf::Update& up, const S
       }
       if (a.width > 0 && a.height > 0) {
         Object ap = Object::dict();
-        ap.set("N", Object::ref(build_appearance(up, a, slot.lines)));
+        ap.set("N", Object::ref(build_appearance(up, a, slot.lines, slot.pdfa)));
         if (merged) field.set("AP", ap);
         else if (widget.is_dict()) {
           widget.set("AP", ap);
@@ -230,7 +230,7 @@ std::uint32_t add_signature_objects(pdf::Document& doc, pdf::Update& up, const S
       }
       widget.set("Rect", rect);
       Object ap = Object::dict();
-      ap.set("N", Object::ref(build_appearance(up, a, slot.lines)));
+      ap.set("N", Object::ref(build_appearance(up, a, slot.lines, slot.pdfa)));
       widget.set("AP", ap);
     } else {
       widget.set("Rect", Object::array({Object::integer(0), Object::integer(0), Object::integer(0), Object::integer(0)}));

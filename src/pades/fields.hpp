@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pades/pdfa.hpp"
 #include "pades/writer.hpp"
 #include "sigil/pades/pades.hpp"
 
@@ -38,6 +39,7 @@ struct SignatureSlot {
   // sense of DocMDP, so a certified document accepts them at every /P).
   bool doc_timestamp = false;
   int certification = 0;  // 1..3: the signature certifies the document (catalog /Perms /DocMDP)
+  PdfaClaim pdfa;         // what the appearance must not break
 };
 
 // Adds the signature dictionary and the field/widget/AcroForm/page changes to `up`; returns the

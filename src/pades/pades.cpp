@@ -316,9 +316,19 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
   if (output.empty() || same_file(input, output))
     throw Error(Errc::invalid_argument, "the output must be a different file than the input", true);
   pdf::Document doc(input);
-  const std::size_t contents = params.contents_size != 0 ? params.contents_size : estimate_contents(params);
+  const detail::PdfaClaim pdfa = detail::read_pdfa_claim(doc);
+  std::size_t contents = params.contents_size != 0 ? params.contents_size : estimate_contents(params);
   if (contents < 1024 || contents > (8u << 20))
     throw Error(Errc::invalid_argument, "contents_size must be between 1 KiB and 8 MiB", true);
+  if (pdfa.pdfa() && contents > pdfa.max_string_bytes()) {
+    // PDF/A bounds every string, /Contents included: an estimate is clamped, a request refused.
+    if (params.contents_size != 0)
+      throw Error(Errc::invalid_argument,
+                  "the document is " + pdfa.label() + ": contents_size may not exceed " +
+                      std::to_string(pdfa.max_string_bytes()) + " bytes (its string length limit)",
+                  true);
+    contents = pdfa.max_string_bytes();
+  }
 
   const std::string name = !params.signer_name.empty() ? params.signer_name : ossl::common_name(params.signer.leaf);
   std::string extra = "/M" + pdf::to_pdf(pdf::Object::string(pdf::pdf_date(
@@ -337,6 +347,7 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
   detail::SignatureSlot slot;
   slot.field_name = params.field_name;
   slot.certification = params.certification;
+  slot.pdfa = pdfa;
   slot.appearance = params.appearance ? &*params.appearance : nullptr;
   if (params.appearance) slot.lines = appearance_lines(*params.appearance, params, name);
   slot.sig_body = pdf::signature_dict_body("Sig", "ETSI.CAdES.detached", contents, extra);

@@ -218,6 +218,7 @@ TEST(ConfigSigning, BadSigningSettingsNameTheKey) {
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\n[[profiles]]\nname = \"a\"\ncredential = \"d\"\n", "two profiles");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncolour = \"red\"\n", "profiles[0].colour");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncertification = 4\n", "profiles[0].certification");
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nfont = \"/nonexistent/font.ttf\"\n", "profiles[0].font");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nformat = \"cades\"\ncertification = 1\n",
              "profiles[0].certification");
 }

@@ -58,6 +58,19 @@ class PadesTest : public ::testing::Test {
   static const TestSigner& rsa() { return CmsEnvironment::get().signer("rsa-pkcs1"); }
   static const TestSigner& ec() { return CmsEnvironment::get().signer("ec-p256"); }
   static std::string read(const fs::path& p) { return files::read(p); }
+  // A small 8x8 PNG written by hand: RGBA (alpha → a soft mask) or RGB.
+  static fs::path write_png(const fs::path& png, bool alpha) {
+    const auto r = run_command(std::string("/usr/bin/python3 -c \"import zlib,struct,sys\n") +
+                               "a=" + (alpha ? "True" : "False") + "\n"
+                               "w,h=8,8\n"
+                               "px=bytes([255,0,0,128]) if a else bytes([255,0,0])\n"
+                               "raw=b''.join(b'\\x00'+px*w for _ in range(h))\n"
+                               "def ch(t,d): return struct.pack('>I',len(d))+t+d+struct.pack('>I',zlib.crc32(t+d))\n"
+                               "sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n'+ch(b'IHDR',struct.pack('>IIBBBBB',w,h,8,6 if a else 2,0,0,0))+ch(b'IDAT',zlib.compress(raw))+ch(b'IEND',b''))\" > '" +
+                               png.string() + "'");
+    if (r.exit_code != 0) throw std::runtime_error("png: " + r.output);
+    return png;
+  }
 
   TempDir tmp_;
 };
@@ -138,16 +151,7 @@ TEST_F(PadesTest, ThreeSignersInSequenceAllValid) {
 }
 
 TEST_F(PadesTest, ExistingEmptyFieldVisibleWithImage) {
-  // A small RGBA PNG written by hand (zlib via python3 in the corpus would also do).
-  const fs::path png = tmp_.path() / "logo.png";
-  const auto r = run_command(
-      "/usr/bin/python3 -c \"import zlib,struct,sys\n"
-      "w,h=8,8\n"
-      "raw=b''.join(b'\\x00'+bytes([255,0,0,128])*w for _ in range(h))\n"
-      "def ch(t,d): return struct.pack('>I',len(d))+t+d+struct.pack('>I',zlib.crc32(t+d))\n"
-      "sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n'+ch(b'IHDR',struct.pack('>IIBBBBB',w,h,8,6,0,0,0))+ch(b'IDAT',zlib.compress(raw))+ch(b'IEND',b''))\" > '" +
-      png.string() + "'");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path png = write_png(tmp_.path() / "logo.png", true);
   const fs::path out = tmp_.path() / "field.pdf";
   auto p = params(rsa());
   p.field_name = "Approval";
@@ -331,6 +335,94 @@ TEST_F(PadesTest, CertificationSignaturesAndWhatTheyAllow) {
   c.certification = 4;
   EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "base.pdf", tmp_.path() / "p4.pdf", c), Errc::invalid_argument);
   EXPECT_EQ(pades::certification_level(signed_once), 0);
+}
+
+// What qpdf sees in the appearance of the newest widget on page 1: "font=<Subtype>:<FontFile2?>
+// image=<ColorSpace>:<SMask?>".
+std::string qpdf_stamp(const fs::path& pdf) {
+  const auto r = run_command(
+      "qpdf --json --json-key=qpdf '" + pdf.string() +
+      "' | /usr/bin/python3 -c \"import json,sys\n"
+      "j=json.load(sys.stdin)['qpdf'][1]\n"
+      "o=lambda r: j['obj:'+r]['value'] if isinstance(r,str) else r\n"
+      "cat=o(j['trailer']['value']['/Root'])\n"
+      "page=o(o(cat['/Pages'])['/Kids'][0])\n"
+      "w=o(o(page['/Annots'])[-1])\n"
+      "res=o(j['obj:'+w['/AP']['/N']]['stream']['dict']['/Resources'])\n"
+      "out=[]\n"
+      "f=o(res.get('/Font',{}).get('/F0')) if '/Font' in res else None\n"
+      "out.append('font='+(f['/Subtype']+':'+str('/FontFile2' in o(f['/FontDescriptor'])) if f and '/FontDescriptor' in f else (f['/Subtype']+':False' if f else 'none')))\n"
+      "im=res.get('/XObject',{}).get('/Im0')\n"
+      "d=j['obj:'+im]['stream']['dict'] if im else None\n"
+      "out.append('image='+(d['/ColorSpace']+':'+str('/SMask' in d) if d else 'none'))\n"
+      "print(' '.join(out))\"");
+  if (r.exit_code != 0) throw std::runtime_error("qpdf --json: " + r.output);
+  auto s = r.output;
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+TEST_F(PadesTest, PdfaDocumentsStayPdfa) {
+  const fs::path ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (!fs::exists(ttf)) GTEST_SKIP() << "fonts-dejavu-core not installed";
+  const fs::path dir = tmp_.path() / "pdfa";
+  const char* src = std::getenv("SIGIL_SOURCE_DIR");
+  const auto made = run_command("/usr/bin/python3 '" + (fs::path(src != nullptr ? src : ".") / "tests" / "pades" /
+                                                        "make_pdfa.py").string() + "' '" + dir.string() + "'");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const fs::path rgba = write_png(tmp_.path() / "rgba.png", true), rgb = write_png(tmp_.path() / "rgb.png", false);
+  auto visible = [&](std::optional<fs::path> font, std::optional<fs::path> image) {
+    auto p = params(ec());
+    p.appearance = pades::Appearance{};
+    p.appearance->font = std::move(font);
+    p.appearance->image = std::move(image);
+    p.appearance->free_text = "Geprüft – Größe";
+    return p;
+  };
+  auto signs = [&](const std::string& in, const pades::PadesParams& p, const std::string& expect_stamp) {
+    SCOPED_TRACE(in + " → " + expect_stamp);
+    const fs::path out = tmp_.path() / ("signed-" + in);
+    sign(dir / in, out, p, ec());
+    const auto v = check(out, SignatureLevel::b_b);
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+    // The XMP claim is untouched (an incremental update leaves every earlier byte as it was).
+    const std::string orig = read(dir / in), signed_bytes = read(out);
+    EXPECT_EQ(signed_bytes.compare(0, orig.size(), orig), 0);
+    if (!expect_stamp.empty()) {
+      EXPECT_EQ(qpdf_stamp(out), expect_stamp);
+    }
+  };
+  auto refused = [&](const std::string& in, const pades::PadesParams& p, const std::string& why) {
+    const fs::path out = tmp_.path() / ("refused-" + in);
+    try {
+      pades::prepare(dir / in, out, p);
+      ADD_FAILURE() << in << ": accepted, expected a refusal mentioning '" << why << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::invalid_argument) << e.detail();
+      EXPECT_NE(e.detail().find(why), std::string::npos) << e.detail();
+    }
+    EXPECT_FALSE(fs::exists(out)) << "nothing is written when the request would break PDF/A";
+  };
+  // PDF/A-2B with an RGB output intent: embedded font, RGB image with a soft mask (allowed since -2).
+  signs("pdfa2b.pdf", visible(ttf, rgba), "font=/TrueType:True image=/DeviceRGB:True");
+  refused("pdfa2b.pdf", visible(std::nullopt, std::nullopt), "PDF/A-2B: every font must be embedded");
+  // PDF/A-1B: no transparency.
+  refused("pdfa1b.pdf", visible(ttf, rgba), "PDF/A-1B: PDF/A-1 forbids transparency");
+  signs("pdfa1b.pdf", visible(ttf, rgb), "font=/TrueType:True image=/DeviceRGB:False");
+  // A CMYK output intent does not cover an RGB image; text (DeviceGray) is fine.
+  refused("pdfa2b-cmyk.pdf", visible(ttf, rgb), "does not match the PDF/A output intent");
+  signs("pdfa2b-cmyk.pdf", visible(ttf, std::nullopt), "font=/TrueType:True image=none");
+  // No output intent: no device colour at all; an invisible signature adds nothing to paint.
+  refused("pdfa2b-nointent.pdf", visible(ttf, std::nullopt), "no PDF/A output intent");
+  signs("pdfa2b-nointent.pdf", params(ec()), "");
+  // PDF/A-2 bounds strings to 32767 bytes, the signature's /Contents included.
+  auto big = params(ec());
+  big.contents_size = 40000;
+  refused("pdfa2b.pdf", big, "may not exceed 32767");
+  // Not PDF/A: Helvetica (not embedded) stays allowed.
+  const fs::path plain = tmp_.path() / "plain.pdf";
+  sign(corpus() / "base.pdf", plain, visible(std::nullopt, rgba), ec());
+  EXPECT_EQ(qpdf_stamp(plain), "font=/Type1:False image=/DeviceRGB:True");
 }
 
 TEST_F(PadesTest, MalformedInputsGiveTheDocumentedErrors) {

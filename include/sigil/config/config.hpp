@@ -220,6 +220,7 @@ struct ProfileConfig {
   unsigned page = 1;                       // PAdES stamp: page (1-based) and box in points
   unsigned x = 36, y = 36, width = 220, height = 60;
   std::string text;                        // PAdES stamp: an extra line
+  std::filesystem::path font;              // PAdES stamp: a TrueType font to embed (PDF/A needs one)
   std::string xades_profile;               // XAdES preset (e.g. "facturae-3.1")
 };
 
