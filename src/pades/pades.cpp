@@ -227,8 +227,10 @@ std::vector<std::vector<Bytes>> timestamp_chains(const Bytes& cms_der, const std
   return out;
 }
 
-void append_dss(const std::filesystem::path& file, const std::vector<DssSignature>& sigs, RevocationSource& rev) {
-  pdf::Document doc(file);
+void append_dss(const std::filesystem::path& file, const std::vector<DssSignature>& sigs, RevocationSource& rev,
+                const SecretString* password) {
+  pdf::Document doc(file, password);
+  doc.check_can_sign();
   pdf::Update up(doc);
   const Ref catalog_ref = doc.trailer().get("Root").as_ref();
   Object catalog = doc.catalog();
@@ -294,8 +296,10 @@ void append_dss(const std::filesystem::path& file, const std::vector<DssSignatur
 
 // ---- B-LTA: document time-stamp
 
-void append_doc_timestamp(const std::filesystem::path& file, Timestamper& tsa, HashAlg alg) {
-  pdf::Document doc(file);
+void append_doc_timestamp(const std::filesystem::path& file, Timestamper& tsa, HashAlg alg,
+                          const SecretString* password) {
+  pdf::Document doc(file, password);
+  doc.check_can_sign();
   pdf::Update up(doc);
   detail::SignatureSlot slot;
   slot.default_prefix = "DocTimeStamp";
@@ -315,7 +319,8 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
   if (params.signer.leaf.empty()) throw Error(Errc::invalid_argument, "no signer certificate", true);
   if (output.empty() || same_file(input, output))
     throw Error(Errc::invalid_argument, "the output must be a different file than the input", true);
-  pdf::Document doc(input);
+  pdf::Document doc(input, params.password.get());
+  doc.check_can_sign();
   const detail::PdfaClaim pdfa = detail::read_pdfa_claim(doc);
   std::size_t contents = params.contents_size != 0 ? params.contents_size : estimate_contents(params);
   if (contents < 1024 || contents > (8u << 20))
@@ -385,7 +390,7 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
   return out;
 }
 
-void finish(const Bytes& state, const Bytes& signature_value, const Services& services) {
+void finish(const Bytes& state, const Bytes& signature_value, const Services& services, const SecretString* password) {
   const State s = decode_state(state);
   if (s.level != SignatureLevel::b_b && services.tsa == nullptr)
     throw Error(Errc::invalid_argument, "a time-stamp source is required for " + std::string(level_name(s.level)), true);
@@ -395,6 +400,8 @@ void finish(const Bytes& state, const Bytes& signature_value, const Services& se
     const RwFile f(s.output, O_RDONLY);
     check_hole(f, s);
   }
+  // B-LT/B-LTA re-open the file: a missing or wrong password fails now, before the hole is used.
+  if (s.level == SignatureLevel::b_lt || s.level == SignatureLevel::b_lta) (void)pdf::Document(s.output, password);
   Bytes cms_der = cms::finish(s.cms_state, signature_value);
   if (s.level != SignatureLevel::b_b)
     cms_der = cms::add_signature_timestamp(cms_der, *services.tsa, s.alg);
@@ -405,20 +412,20 @@ void finish(const Bytes& state, const Bytes& signature_value, const Services& se
     d.contents.resize(static_cast<std::size_t>((s.hole_length - 2) / 2), 0);
     d.chains.push_back(s.chain);
     for (auto& c : timestamp_chains(cms_der, s.chain)) d.chains.push_back(std::move(c));
-    append_dss(s.output, {d}, *services.revocation);
+    append_dss(s.output, {d}, *services.revocation, password);
   }
-  if (s.level == SignatureLevel::b_lta) append_doc_timestamp(s.output, *services.tsa, s.alg);
+  if (s.level == SignatureLevel::b_lta) append_doc_timestamp(s.output, *services.tsa, s.alg, password);
 }
 
 void sign(const std::filesystem::path& input, const std::filesystem::path& output, const PadesParams& params,
           KeySigner& key, const Services& services) {
   const Prepared p = prepare(input, output, params);
   const Bytes sig = key.sign_digest(params.scheme, p.digest_alg, p.digest);
-  finish(p.state, sig, services);
+  finish(p.state, sig, services, params.password.get());
 }
 
-std::vector<SignatureInfo> list_signatures(const std::filesystem::path& path) {
-  pdf::Document doc(path);
+std::vector<SignatureInfo> list_signatures(const std::filesystem::path& path, const SecretString* password) {
+  pdf::Document doc(path, password);
   std::vector<SignatureInfo> out;
   for (const auto& f : detail::all_fields(doc)) {
     if (f.ft != "Sig") continue;
@@ -448,26 +455,26 @@ std::vector<SignatureInfo> list_signatures(const std::filesystem::path& path) {
   return out;
 }
 
-int certification_level(const std::filesystem::path& pdf) {
-  pdf::Document doc(pdf);
+int certification_level(const std::filesystem::path& pdf, const SecretString* password) {
+  pdf::Document doc(pdf, password);
   return detail::docmdp_level(doc);
 }
 
 void add_document_timestamp(const std::filesystem::path& pdf, const std::filesystem::path& output, Timestamper& tsa,
-                            HashAlg alg) {
+                            HashAlg alg, const SecretString* password) {
   if (!output.empty() && !same_file(pdf, output)) copy_pdf(pdf, output);
-  append_doc_timestamp(output.empty() ? pdf : output, tsa, alg);
+  append_doc_timestamp(output.empty() ? pdf : output, tsa, alg, password);
 }
 
 void extend(const std::filesystem::path& pdf_path, const std::filesystem::path& output, SignatureLevel target,
-            const Services& services) {
+            const Services& services, const SecretString* password) {
   if (target == SignatureLevel::b_b) return;
   if (services.tsa == nullptr) throw Error(Errc::invalid_argument, "a time-stamp source is required", true);
   if (target != SignatureLevel::b_t && services.revocation == nullptr)
     throw Error(Errc::invalid_argument, "a revocation source is required", true);
   if (!output.empty() && !same_file(pdf_path, output)) copy_pdf(pdf_path, output);
   const std::filesystem::path file = output.empty() ? pdf_path : output;
-  const auto sigs = list_signatures(file);
+  const auto sigs = list_signatures(file, password);
   auto end_of = [](const SignatureInfo& s) { return s.byte_range.size() == 4 ? s.byte_range[2] + s.byte_range[3] : 0; };
   std::uint64_t last_doc_ts_end = 0;
   for (const auto& s : sigs)
@@ -501,10 +508,10 @@ void extend(const std::filesystem::path& pdf_path, const std::filesystem::path& 
   }
   if (!any) throw Error(Errc::invalid_document, "no PAdES signature to extend", true);
   if (missing_ts) {
-    append_doc_timestamp(file, *services.tsa, HashAlg::sha256);
+    append_doc_timestamp(file, *services.tsa, HashAlg::sha256, password);
     if (target != SignatureLevel::b_t) {
       // The new document time-stamp's TSA chain joins the DSS.
-      const auto all = list_signatures(file);
+      const auto all = list_signatures(file, password);
       const auto newest = std::max_element(all.begin(), all.end(), [&](const auto& a, const auto& b) {
         return end_of(a) < end_of(b);
       });
@@ -518,8 +525,8 @@ void extend(const std::filesystem::path& pdf_path, const std::filesystem::path& 
     }
   }
   if (target == SignatureLevel::b_t) return;
-  append_dss(file, dss, *services.revocation);
-  if (target == SignatureLevel::b_lta) append_doc_timestamp(file, *services.tsa, HashAlg::sha256);
+  append_dss(file, dss, *services.revocation, password);
+  if (target == SignatureLevel::b_lta) append_doc_timestamp(file, *services.tsa, HashAlg::sha256, password);
 }
 
 }  // namespace sigil::pades

@@ -143,14 +143,34 @@ std::string png_unpredict(const std::string& in, std::int64_t columns, std::int6
 
 // ------------------------------------------------------------------------------------ Document
 
-Document::Document(const std::filesystem::path& path) : src_(path) {
+Document::Document(const std::filesystem::path& path, const SecretString* password) : src_(path) {
   const auto head = src_.read(0, static_cast<std::size_t>(std::min<std::uint64_t>(1024, src_.size())));
   const auto h = head.find("%PDF-");
   if (h == std::string::npos) bad("not a PDF file (no %PDF- header)");
   version_ = head.substr(h + 5, 3);
   read_xref_chain();
-  if (!trailer_.get("Encrypt").is_null()) throw Error(Errc::document_encrypted, "the PDF is encrypted");
   if (!trailer_.get("Root").is_ref()) bad("trailer without /Root");
+  const Object& enc = trailer_.get("Encrypt");
+  if (!enc.is_null()) {
+    // The /Encrypt dictionary and the trailer /ID are never encrypted; crypt_ is still null here.
+    if (enc.is_ref()) encrypt_num_ = enc.as_ref().num;
+    const Object dict = resolve(enc);
+    std::string id0;
+    const Object& id = trailer_.get("ID");
+    if (id.is_array() && !id.items().empty() && id.items()[0].is_string()) id0 = id.items()[0].text();
+    crypt_ = SecurityHandler::open(dict, id0, password);
+  }
+}
+
+void Document::check_can_sign() const {
+  if (!can_sign())
+    throw Error(Errc::document_locked, "the document's permissions forbid signing; give the owner password", true);
+}
+
+void Document::decrypt_object(Ref r, Object& o) const {
+  if (crypt_ == nullptr || r.num == encrypt_num_) return;
+  if (o.is_dict() && o.get("Type").is_name("XRef")) return;  // xref streams are never encrypted
+  crypt_strings(*crypt_, r, o, false);
 }
 
 std::uint32_t Document::next_object_number() const {
@@ -299,7 +319,8 @@ Object Document::parse_indirect_at(std::uint64_t offset, Ref expect, std::uint64
   return o;
 }
 
-std::string Document::read_stream_data(const Object& dict, std::uint64_t start, std::size_t max_size) {
+std::string Document::read_stream_data(const Object& dict, std::uint64_t start, std::size_t max_size,
+                                       const Ref* crypt_as) {
   const Object len = resolve(dict.get("Length"));
   if (!len.is_int() || len.as_int() < 0 || start + static_cast<std::uint64_t>(len.as_int()) > src_.size())
     bad("bad stream /Length");
@@ -307,6 +328,28 @@ std::string Document::read_stream_data(const Object& dict, std::uint64_t start, 
   std::string raw = src_.read(start, static_cast<std::size_t>(len.as_int()));
   Object filter = resolve(dict.get("Filter"));
   Object parms = resolve(dict.get("DecodeParms"));
+  if (crypt_ != nullptr && crypt_as != nullptr && crypt_as->num != encrypt_num_ && !dict.get("Type").is_name("XRef")) {
+    // Decryption comes before the filters (ISO 32000-1 §7.6.2). A /Crypt filter first in the chain
+    // names the crypt filter of this stream; metadata stays plain with /EncryptMetadata false.
+    auto method = crypt_->stream_method();
+    if (dict.get("Type").is_name("Metadata") && !crypt_->encrypt_metadata()) method = SecurityHandler::Method::identity;
+    const bool chain = filter.is_array();
+    const Object first = chain ? (filter.items().empty() ? Object{} : filter.items()[0]) : filter;
+    if (first.is_name("Crypt")) {
+      const Object p =
+          chain ? (parms.is_array() && !parms.items().empty() ? resolve(parms.items()[0]) : Object{}) : parms;
+      const Object& n = p.get("Name");
+      method = crypt_->filter_method(n.is_name() ? n.text() : "Identity");
+      if (chain) {
+        filter.items().erase(filter.items().begin());
+        if (parms.is_array() && !parms.items().empty()) parms.items().erase(parms.items().begin());
+      } else {
+        filter = Object{};
+        parms = Object{};
+      }
+    }
+    raw = crypt_->decrypt(*crypt_as, raw, method);
+  }
   if (filter.is_array()) {
     if (filter.items().empty()) filter = Object{};
     else if (filter.items().size() == 1) filter = filter.items()[0];
@@ -353,7 +396,11 @@ Object Document::get(Ref r) {
     ~Guard() { --d; }
   } guard{resolve_depth_};
   const XrefEntry e = it->second;
-  if (e.type == 1) return parse_indirect_at(e.field2, r, nullptr);
+  if (e.type == 1) {
+    Object o = parse_indirect_at(e.field2, r, nullptr);
+    decrypt_object(Ref{r.num, e.field3}, o);  // objects inside object streams are not encrypted themselves
+    return o;
+  }
   return object_from_objstm(static_cast<std::uint32_t>(e.field2), e.field3, r.num);
 }
 
@@ -369,7 +416,9 @@ Stream Document::get_stream(Ref r, std::size_t max_size) {
   Stream s;
   s.dict = parse_indirect_at(*off, r, &start);
   if (!s.dict.is_dict() || start == 0) bad("object " + std::to_string(r.num) + " is not a stream");
-  s.data = read_stream_data(s.dict, start, max_size);
+  const Ref key{r.num, xref_.at(r.num).field3};
+  decrypt_object(key, s.dict);
+  s.data = read_stream_data(s.dict, start, max_size, &key);
   return s;
 }
 

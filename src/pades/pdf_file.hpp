@@ -12,7 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pades/crypt.hpp"
 #include "pades/pdf_object.hpp"
+#include "sigil/common/secure.hpp"
 
 namespace sigil::pades::pdf {
 
@@ -50,8 +52,11 @@ struct Stream {
 class Document {
  public:
   // Parses the header, startxref and the whole xref chain. Throws Error(invalid_document) for a
-  // file that is not a PDF or is truncated/malformed, Error(document_encrypted) for /Encrypt.
-  explicit Document(const std::filesystem::path& path);
+  // file that is not a PDF or is truncated/malformed. An encrypted file (/Encrypt) is opened with
+  // `password` (null: none given, the empty user password is tried) through the Standard security
+  // handler (crypt.hpp): Error(document_encrypted) when a password is needed, the given one is wrong
+  // or the handler is not supported; the password is neither kept nor put into any message.
+  explicit Document(const std::filesystem::path& path, const SecretString* password = nullptr);
 
   FileSource& source() { return src_; }
   std::uint64_t size() const { return src_.size(); }
@@ -60,6 +65,16 @@ class Document {
   bool xref_is_stream() const { return xref_stream_; }
   std::uint32_t next_object_number() const;  // the trailer's /Size (at least max+1)
   std::string header_version() const { return version_; }
+
+  // The security handler of an encrypted document (null when the file is not encrypted). Strings
+  // and streams returned by get()/get_stream() are already decrypted; the writer encrypts what it
+  // writes with it.
+  const SecurityHandler* crypt() const { return crypt_.get(); }
+  // False when the document was opened with the user password and its permissions (/P) allow
+  // neither annotations/form filling (bit 6) nor filling in form fields incl. signing (bit 9).
+  bool can_sign() const { return crypt_ == nullptr || crypt_->can_sign(); }
+  // Throws Error(document_locked) when !can_sign().
+  void check_can_sign() const;
 
   // The object (null object when free/absent). Throws Error(invalid_document) when broken.
   Object get(Ref r);
@@ -82,7 +97,10 @@ class Document {
   std::uint64_t read_xref_section(std::uint64_t offset, std::vector<std::uint64_t>& more);
   void read_xref_stream(std::uint64_t offset, Object* trailer_out, std::vector<std::uint64_t>& more);
   Object parse_indirect_at(std::uint64_t offset, Ref expect, std::uint64_t* stream_start);
-  std::string read_stream_data(const Object& dict, std::uint64_t start, std::size_t max_size);
+  // `crypt_as`: the object whose key decrypts the data (null: not encrypted, e.g. an xref stream).
+  std::string read_stream_data(const Object& dict, std::uint64_t start, std::size_t max_size,
+                               const Ref* crypt_as = nullptr);
+  void decrypt_object(Ref r, Object& o) const;
   Object object_from_objstm(std::uint32_t stm, std::uint32_t index, std::uint32_t num);
 
   FileSource src_;
@@ -96,6 +114,8 @@ class Document {
   std::uint32_t objstm_num_ = 0;
   std::shared_ptr<Stream> objstm_;
   int resolve_depth_ = 0;
+  std::unique_ptr<SecurityHandler> crypt_;
+  std::uint32_t encrypt_num_ = 0;  // object number of an indirect /Encrypt dictionary (never encrypted)
 };
 
 // zlib inflate with a size bound (Error(invalid_document) on corrupt data).

@@ -129,7 +129,57 @@ Update::Update(Document& doc) : doc_(doc), next_(doc.next_object_number()) {}
 
 std::uint32_t Update::allocate() { return next_++; }
 
-void Update::put(Ref r, std::string body) { objects_[r.num] = {r.gen, std::move(body)}; }
+namespace {
+
+// The stream data of `dict` as written for object `r` of an encrypted document.
+std::string encrypt_stream_data(const SecurityHandler& h, Ref r, const Object& dict, const std::string& data) {
+  if (dict.get("Type").is_name("Metadata") && !h.encrypt_metadata()) return data;
+  return h.encrypt(r, data, h.stream_method());
+}
+
+// A copy of `o` with its strings encrypted for object `r` (signature /Contents left alone).
+Object encrypted(const SecurityHandler& h, Ref r, Object o) {
+  crypt_strings(h, r, o, true);
+  return o;
+}
+
+// A serialized body (ours) re-serialized with its strings and stream data encrypted.
+std::string encrypt_body(const SecurityHandler& h, Ref r, const std::string& body) {
+  MemorySource ms(body);
+  Parser p(ms, 0);
+  Object o = p.parse_object();
+  if (p.at_stream_keyword()) {
+    const auto end = body.rfind("endstream");
+    if (end == std::string::npos || end < p.pos()) throw Error(Errc::internal, "stream body without endstream");
+    std::size_t data_end = end;
+    if (data_end > p.pos() && body[data_end - 1] == '\n') --data_end;
+    if (data_end > p.pos() && body[data_end - 1] == '\r') --data_end;
+    const std::string data =
+        body.substr(static_cast<std::size_t>(p.pos()), data_end - static_cast<std::size_t>(p.pos()));
+    const std::string enc = encrypt_stream_data(h, r, o, data);
+    return stream_body(encrypted(h, r, std::move(o)), enc);
+  }
+  // A fresh signature dictionary keeps its fixed-width /ByteRange placeholder (reals keep their text).
+  const bool placeholder = is_signature_dict(o) && body.find(std::string("/ByteRange ") +
+                                                             std::string(kByteRangePlaceholder)) != std::string::npos;
+  o = encrypted(h, r, std::move(o));
+  if (placeholder)
+    o.set("ByteRange", Object::array({Object::integer(0), Object::real_text("0000000000"),
+                                      Object::real_text("0000000000"), Object::real_text("0000000000")}));
+  return to_pdf(o);
+}
+
+}  // namespace
+
+void Update::put(Ref r, std::string body) {
+  if (const SecurityHandler* h = doc_.crypt()) body = encrypt_body(*h, r, body);
+  objects_[r.num] = {r.gen, std::move(body)};
+}
+
+void Update::put(Ref r, const Object& o) {
+  const SecurityHandler* h = doc_.crypt();
+  objects_[r.num] = {r.gen, h != nullptr ? to_pdf(encrypted(*h, r, o)) : to_pdf(o)};
+}
 
 Ref Update::add(const Object& o) {
   const Ref r{allocate(), 0};
@@ -148,7 +198,12 @@ std::string stream_body(Object dict, const std::string& data) {
 
 Ref Update::add_stream(Object dict, const std::string& data) {
   const Ref r{allocate(), 0};
-  put(r, stream_body(std::move(dict), data));
+  if (const SecurityHandler* h = doc_.crypt()) {
+    const std::string enc = encrypt_stream_data(*h, r, dict, data);
+    objects_[r.num] = {r.gen, stream_body(encrypted(*h, r, std::move(dict)), enc)};
+  } else {
+    objects_[r.num] = {r.gen, stream_body(std::move(dict), data)};
+  }
   return r;
 }
 
@@ -165,7 +220,7 @@ Update::Built Update::build() const {
   const std::uint64_t base = doc_.size();
   const Object& old = doc_.trailer();
   Object trailer = Object::dict();
-  for (const char* k : {"Root", "Info", "ID"})
+  for (const char* k : {"Root", "Info", "ID", "Encrypt"})
     if (const Object* v = old.find(k)) trailer.set(k, *v);
   trailer.set("Prev", Object::integer(static_cast<std::int64_t>(doc_.startxref())));
 

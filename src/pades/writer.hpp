@@ -21,8 +21,12 @@ class Update {
 
   std::uint32_t allocate();  // a fresh object number (generation 0)
   // `body` is the serialized object (for streams: dictionary + "stream…endstream").
+  // Encrypted documents: everything put here is encrypted with the document's security handler and
+  // the key of `r` (strings, and stream data after compression), except a signature dictionary's
+  // /Contents (and its /ByteRange placeholder) and metadata streams with /EncryptMetadata false. A
+  // serialized body is parsed back for that (it is our own output, e.g. signature_dict_body's).
   void put(Ref r, std::string body);
-  void put(Ref r, const Object& o) { put(r, to_pdf(o)); }
+  void put(Ref r, const Object& o);
   Ref add(const Object& o);  // allocate + put
   Ref add_stream(Object dict, const std::string& data);  // sets /Length
 
@@ -30,6 +34,8 @@ class Update {
     std::string bytes;                              // to append after the current end of file
     std::map<std::uint32_t, std::size_t> offsets;   // object number → offset inside `bytes`
   };
+  // The new trailer (or xref stream) carries /Root, /Info, /ID (unchanged), /Encrypt and /Prev; the
+  // xref stream and the trailer are never encrypted.
   Built build() const;
 
  private:

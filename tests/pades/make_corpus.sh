@@ -11,6 +11,19 @@
 #   truncated.pdf   the first half of base.pdf
 #   garbage.pdf     random bytes
 #   hybrid.pdf      PDF 1.5 hybrid-reference file: classic table + trailer /XRefStm for objects in an object stream
+# Encrypted (Standard security handler; passwords in tests/pades/encrypted_test.cpp):
+#   enc-aes256-user.pdf  AES-256 (V5 R6), user "user256", owner "owner256"
+#   enc-aes128.pdf       sigfield.pdf, AES-128 (V4 R4 /AESV2), empty user password, owner "owner128"
+#   enc-rc4-128.pdf      sigfield.pdf, RC4-128 (V2 R3), user "user-rc4", owner "owner-rc4"
+#   enc-rc4-40.pdf       RC4-40 (V1 R2), empty user password, owner "owner40"
+#   enc-objstm.pdf       sigfield.pdf with object streams, AES-128 (R4), empty user password, owner "ownerobj"
+#   enc-restricted.pdf   AES-256, empty user password, owner "ownerR", no annotations / no form filling
+#   enc-r5.pdf           AES-256 with the deprecated R5, empty user password, owner "owner5"
+#   enc-utf8-r4.pdf      AES-128 (R4), user password "Grüße" (qpdf stores it in PDFDocEncoding)
+#   enc-utf8-r6.pdf      AES-256 (R6), user password "Grüße" (UTF-8)
+#   enc-pubsec.pdf       /Encrypt with the /Adobe.PubSec handler (crafted, not decryptable)
+#   enc-corrupt.pdf      /Encrypt /Standard with a truncated /O and /U
+#   enc-dangling.pdf     trailer /Encrypt pointing to a missing object
 set -eu
 out=$1
 mkdir -p "$out"
@@ -93,6 +106,16 @@ h += b"4 1\n%010d 00000 n \n7 2\n%010d 00000 n \n%010d 00000 n \n" % (offs[4], o
 h += b"trailer\n<</Size 10 /Root 1 0 R /Info 7 0 R /XRefStm %d>>\nstartxref\n%d\n%%%%EOF\n" % (xs_off, xt)
 open(os.path.join(out, "hybrid.pdf"), "wb").write(h)
 
+# encrypted files that no tool would write: another security handler, a corrupt Standard dictionary
+tid = b" /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>]"
+open(os.path.join(out, "enc-pubsec.pdf"), "wb").write(build(page_objs + [
+    b"<</Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 /Length 128 /Recipients [<308201>]"
+    b" /CF <</DefaultCryptFilter <</CFM /AESV2 /Recipients [<308201>]>>>> /StmF /DefaultCryptFilter /StrF /DefaultCryptFilter>>"],
+    b" /Encrypt 8 0 R" + tid))
+open(os.path.join(out, "enc-corrupt.pdf"), "wb").write(build(page_objs + [
+    b"<</Filter /Standard /V 2 /R 3 /Length 128 /O (short) /U <00> /P -4>>"], b" /Encrypt 8 0 R" + tid))
+open(os.path.join(out, "enc-dangling.pdf"), "wb").write(build(page_objs, b" /Encrypt 99 0 R" + tid))
+
 open(os.path.join(out, "truncated.pdf"), "wb").write(base[: len(base) // 2])
 open(os.path.join(out, "garbage.pdf"), "wb").write(os.urandom(3000))
 PY
@@ -101,3 +124,12 @@ qpdf base.pdf classic.pdf
 qpdf --object-streams=generate base.pdf objstm.pdf
 qpdf --linearize base.pdf linearized.pdf
 qpdf --encrypt "" owner 256 -- base.pdf encrypted.pdf
+qpdf --encrypt user256 owner256 256 -- base.pdf enc-aes256-user.pdf
+qpdf --encrypt "" owner128 128 --use-aes=y -- sigfield.pdf enc-aes128.pdf
+qpdf --allow-weak-crypto --encrypt user-rc4 owner-rc4 128 --use-aes=n -- sigfield.pdf enc-rc4-128.pdf
+qpdf --allow-weak-crypto --encrypt "" owner40 40 -- base.pdf enc-rc4-40.pdf
+qpdf --object-streams=generate --encrypt "" ownerobj 128 --use-aes=y -- sigfield.pdf enc-objstm.pdf
+qpdf --encrypt "" ownerR 256 --annotate=n --form=n -- base.pdf enc-restricted.pdf
+qpdf --allow-weak-crypto --encrypt "" owner5 256 --force-R5 -- base.pdf enc-r5.pdf
+qpdf --encrypt "Grüße" owner-utf8 128 --use-aes=y -- base.pdf enc-utf8-r4.pdf
+qpdf --encrypt "Grüße" owner-utf8 256 -- base.pdf enc-utf8-r6.pdf

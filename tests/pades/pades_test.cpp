@@ -430,7 +430,7 @@ TEST_F(PadesTest, MalformedInputsGiveTheDocumentedErrors) {
   const fs::path out = tmp_.path() / "x.pdf";
   EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "truncated.pdf", out, p), Errc::invalid_document);
   EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "garbage.pdf", out, p), Errc::invalid_document);
-  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "encrypted.pdf", out, p), Errc::document_encrypted);
+  EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "enc-aes256-user.pdf", out, p), Errc::document_encrypted);
   EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "docmdp.pdf", out, p), Errc::document_locked);
   EXPECT_SIGIL_ERROR(pades::prepare(corpus() / "base.pdf", corpus() / "base.pdf", p), Errc::invalid_argument);
   EXPECT_SIGIL_ERROR(pades::prepare(tmp_.path() / "missing.pdf", out, p), Errc::io);

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "sigil/common/secure.hpp"
 #include "sigil/common/signing.hpp"
 
 namespace sigil::pades {
@@ -61,6 +63,10 @@ struct PadesParams {
   // /P: 1 no changes, 2 form filling and signing in existing signature fields, 3 as 2 plus
   // annotations. Only the first signature of a document can certify it (else invalid_argument).
   int certification = 0;
+  // Password of an encrypted input (user or owner password; null = none given, then only a PDF with
+  // an empty user password opens). Shared because PadesParams is copied; never logged, never put
+  // into the state. See docs/pades.md, "Encrypted PDFs".
+  std::shared_ptr<const SecretString> password;
 };
 
 struct Prepared {
@@ -77,8 +83,10 @@ struct Services {
 };
 
 // Phase 1. `output` must differ from `input`; it is written completely (a copy of the input plus the
-// new revision with a zero-filled hole). Throws Error(invalid_document|document_encrypted|
-// document_locked|invalid_argument|io).
+// new revision with a zero-filled hole). An encrypted input is opened with params.password and the
+// new revision is encrypted like the rest of the file. Throws Error(invalid_document|
+// document_encrypted (password needed or wrong)|document_locked (DocMDP P=1, or permissions that
+// forbid signing when opened with the user password)|invalid_argument|io).
 Prepared prepare(const std::filesystem::path& input, const std::filesystem::path& output,
                  const PadesParams& params);
 
@@ -87,7 +95,12 @@ Prepared prepare(const std::filesystem::path& input, const std::filesystem::path
 // Throws Error(invalid_signing_state) when the state or the prepared file does not fit,
 // Error(invalid_signature_value), Error(invalid_argument) when the CMS exceeds the reserved size,
 // and the Timestamper/RevocationSource errors.
-void finish(const Bytes& state, const Bytes& signature_value, const Services& services = {});
+// `password`: for an encrypted document at B-LT/B-LTA, the password given to prepare() (the DSS and
+// document time-stamp revisions are encrypted, so the file is opened again; the state holds neither
+// the password nor the file key). Not needed for B-B/B-T (only the plain /Contents hole is written);
+// a missing or wrong one fails with Error(document_encrypted) before the hole is filled.
+void finish(const Bytes& state, const Bytes& signature_value, const Services& services = {},
+            const SecretString* password = nullptr);
 
 // Both phases with a key at hand.
 void sign(const std::filesystem::path& input, const std::filesystem::path& output, const PadesParams& params,
@@ -97,15 +110,16 @@ void sign(const std::filesystem::path& input, const std::filesystem::path& outpu
 // B-T → a document time-stamp (when a signature has no signature-time-stamp), B-LT → DSS for every
 // signature (signer chains and the TSA chains of their time-stamps), B-LTA → DSS + document
 // time-stamp. `output` may equal `pdf` (then the file is extended in place).
+// `password` opens an encrypted PDF (see PadesParams::password).
 void extend(const std::filesystem::path& pdf, const std::filesystem::path& output, SignatureLevel target,
-            const Services& services);
+            const Services& services, const SecretString* password = nullptr);
 
 // Appends a document time-stamp revision (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, an
 // incremental update; the token over `alg` of the ByteRange) to any PDF, signed or not (DSS
 // timestampDocument). `output` may equal `pdf`. Throws like extend() (invalid_document,
 // document_encrypted, document_locked) and the Timestamper's errors.
 void add_document_timestamp(const std::filesystem::path& pdf, const std::filesystem::path& output, Timestamper& tsa,
-                            HashAlg alg = HashAlg::sha256);
+                            HashAlg alg = HashAlg::sha256, const SecretString* password = nullptr);
 
 // Information about the signatures of a PDF (for tests, `sigilctl`, and extend()).
 struct SignatureInfo {
@@ -118,7 +132,8 @@ struct SignatureInfo {
 };
 
 // The DocMDP permission of a certified document (1, 2 or 3), 0 when it is not certified.
-int certification_level(const std::filesystem::path& pdf);
-std::vector<SignatureInfo> list_signatures(const std::filesystem::path& pdf);
+int certification_level(const std::filesystem::path& pdf, const SecretString* password = nullptr);
+// `contents` is the /Contents as stored: never encrypted, also in an encrypted PDF.
+std::vector<SignatureInfo> list_signatures(const std::filesystem::path& pdf, const SecretString* password = nullptr);
 
 }  // namespace sigil::pades
