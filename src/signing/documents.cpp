@@ -331,7 +331,7 @@ SignOutcome DocumentSigner::complete(Pending& p, const Bytes& signature_value, c
         if (l <= SignatureLevel::b_t) {
           fs::copy_file(p.prepared->path(), lifted.path(), fs::copy_options::overwrite_existing);
         } else {
-          pades::extend(p.prepared->path(), lifted.path(), l, services);
+          pades::extend(p.prepared->path(), lifted.path(), l, services, p.req.pades.password.get());
         }
       });
       lifted.commit_to(out);

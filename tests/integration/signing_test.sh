@@ -32,6 +32,52 @@ open(sys.argv[2], 'wb').write(d)
 PY
 check "a tampered copy is rejected" bash -c "! '$V/validate-pades' --quiet --trust '$I/pki/root-ca.pem' '$T/tampered.pdf'"
 
+# 1b. Encrypted PDFs. The password travels in X-Sigil-Pdf-Password; the output stays encrypted with
+#     the same password; a missing or wrong password is a 400 document_encrypted that does not echo it.
+PW='S3cret-pdf-pw'
+qpdf --encrypt "$PW" owner-pw 256 -- "$I/demo/sample.pdf" "$T/enc.pdf"
+code=$("${CURL[@]}" -o "$T/enc-err.json" -w '%{http_code}' "${AUTH[@]}" --data-binary @"$T/enc.pdf" "$BASE/api/v1/sign?profile=demo-pades")
+check "encrypted PDF without the password: 400 document_encrypted" \
+  python3 -c "import json,sys;d=json.load(open('$T/enc-err.json'));assert '$code'=='400' and d['code']=='document_encrypted', d"
+code=$("${CURL[@]}" -o "$T/enc-err.json" -w '%{http_code}' "${AUTH[@]}" -H "X-Sigil-Pdf-Password: wrong-$PW" \
+  --data-binary @"$T/enc.pdf" "$BASE/api/v1/sign?profile=demo-pades")
+check "wrong password: 400 document_encrypted, the password not echoed" \
+  python3 -c "import json,sys;d=json.load(open('$T/enc-err.json'));assert '$code'=='400' and d['code']=='document_encrypted' and '$PW' not in json.dumps(d), d"
+code=$("${CURL[@]}" -o "$T/enc-signed.pdf" -w '%{http_code}' "${AUTH[@]}" -H "X-Sigil-Pdf-Password: $PW" \
+  --data-binary @"$T/enc.pdf" "$BASE/api/v1/sign?profile=demo-pades&name=enc.pdf")
+check "encrypted PDF with its user password: 200" test "$code" = 200
+check "the signed PDF still needs the password (qpdf --check without it fails)" \
+  bash -c "! qpdf --check '$T/enc-signed.pdf' >/dev/null 2>&1"
+check "qpdf --password --check finds no errors" bash -c "qpdf --password='$PW' --check '$T/enc-signed.pdf' >/dev/null"
+check "pdfsig -upw: the signature is valid" \
+  bash -c "pdfsig -nocert -upw '$PW' '$T/enc-signed.pdf' 2>&1 | grep -q 'Signature Validation: Signature is Valid.'"
+python3 - "$T/enc-signed.pdf" "$T/enc-tampered.pdf" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+d[len(d) // 3] ^= 1   # inside the encrypted original revision, covered by the ByteRange
+open(sys.argv[2], 'wb').write(d)
+PY
+check "pdfsig -upw rejects a tampered copy" \
+  bash -c "! pdfsig -nocert -upw '$PW' '$T/enc-tampered.pdf' 2>&1 | grep -q 'Signature is Valid.'"
+check "the password is in neither the log nor the database" \
+  bash -c "! grep -qa -- '$PW' '$I/sigild.log' '$I'/sigil.db*"
+# An owner-password-only PDF (empty user password, the common case) signs without a header.
+qpdf --encrypt "" owner-pw 256 -- "$I/demo/sample.pdf" "$T/enc-owner.pdf"
+code=$("${CURL[@]}" -o "$T/enc-owner-signed.pdf" -w '%{http_code}' "${AUTH[@]}" --data-binary @"$T/enc-owner.pdf" \
+  "$BASE/api/v1/sign?profile=demo-pades")
+check "owner-password-only PDF: 200" test "$code" = 200
+check "... and passes validate-pades --strict --level B-T" \
+  validate_strict validate-pades --level B-T --trust "$I/pki/root-ca.pem" "$T/enc-owner-signed.pdf"
+
+# 1c. A PDF/A document keeps PDF/A: the demo profile's visible stamp embeds DejaVu Sans.
+python3 "$SRC/tests/pades/make_pdfa.py" "$T/pdfa"
+code=$("${CURL[@]}" -o "$T/pdfa-signed.pdf" -w '%{http_code}' "${AUTH[@]}" --data-binary @"$T/pdfa/pdfa2b.pdf" \
+  "$BASE/api/v1/sign?profile=demo-pades")
+check "PDF/A-2B document with a visible stamp: 200" test "$code" = 200
+check "... passes validate-pades --strict --level B-T" \
+  validate_strict validate-pades --level B-T --trust "$I/pki/root-ca.pem" "$T/pdfa-signed.pdf"
+check "... and its stamp's font is embedded (FontFile2)" grep -qa '/FontFile2' "$T/pdfa-signed.pdf"
+
 # 2. DSS server-signing over TLS.
 "${CURL[@]}" "${AUTH[@]}" "$BASE/services/rest/server-signing/keys" >"$T/keys.json"
 check "server-signing/keys lists the demo credential" grep -q "\"alias\":\"$CRED\"" "$T/keys.json"

@@ -213,6 +213,37 @@ TEST_F(DssDocuments, OneCallPadesAtEveryLevel) {
   }
 }
 
+// Sigil's pdfPassword parameter opens a user-password PDF; B-LT's DSS revision is encrypted too.
+TEST_F(DssDocuments, EncryptedPdfWithPdfPassword) {
+  const auto c = credential("ec-p256");
+  const auto plain = write("plain.pdf", make_pdf());
+  const auto enc = dir_.path() / "enc.pdf";
+  auto r = sigil::test::run_command("qpdf --encrypt user-pw owner-pw 256 -- '" + plain.string() + "' '" + enc.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  json params = parameters("PAdES_BASELINE_LT", "ENVELOPED", c);
+  const json doc = {{"bytes", b64(files::read(enc))}, {"name", "enc.pdf"}};
+  const auto target = "/services/rest/server-signing/sign-document/" + c.id;
+  auto err = call(target, {{"parameters", params}, {"toSignDocument", doc}}, 400);
+  EXPECT_EQ(err["code"], "document_encrypted") << err.dump();
+  params["pdfPassword"] = "wrong";
+  err = call(target, {{"parameters", params}, {"toSignDocument", doc}}, 400);
+  EXPECT_EQ(err["code"], "document_encrypted") << err.dump();
+  params["pdfPassword"] = 42;
+  call(target, {{"parameters", params}, {"toSignDocument", doc}}, 400);
+  params["pdfPassword"] = "user-pw";
+  const auto out = write("enc-signed.pdf", bytes_of(call(target, {{"parameters", params}, {"toSignDocument", doc}})));
+  r = sigil::test::run_command("qpdf --password=user-pw --check '" + out.string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = sigil::test::run_command("qpdf --check '" + out.string() + "' 2>&1");
+  EXPECT_NE(r.exit_code, 0) << "the output must still need the password";
+  r = sigil::test::run_command("pdfsig -nocert -upw user-pw '" + out.string() + "' 2>&1");
+  EXPECT_NE(r.output.find("Signature is Valid."), std::string::npos) << r.output;
+  // The DSS revision is there (encrypted): qpdf decrypts the catalog and finds /DSS.
+  r = sigil::test::run_command("qpdf --password=user-pw --json --json-key=qpdf '" +
+                               out.string() + "' | grep -q '\"/DSS\"'");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 TEST_F(DssDocuments, OneCallXadesAndCadesAttached) {
   const auto c = credential("rsa-2048");
   const std::string xml = "<?xml version=\"1.0\"?>\n<invoice xmlns=\"urn:example\"><total>42.00</total></invoice>\n";

@@ -163,6 +163,15 @@ ParsedParameters parse_parameters(const Json& parameters, std::chrono::system_cl
   // DSS' signingDate has millisecond precision; the formats carry whole seconds.
   req.signing_time = std::chrono::time_point_cast<std::chrono::seconds>(req.signing_time);
 
+  // Sigil extension: the password of an encrypted PDF (DSS itself has PAdESSignatureParameters
+  // .passwordProtection, not exposed in its REST parameters).
+  if (const Json* pw = optional_member(parameters, "pdfPassword"); pw != nullptr && !pw->is_null()) {
+    if (!pw->is_string()) bad("pdfPassword must be a string");
+    if (req.format != signing::Format::pades) bad("pdfPassword applies to PAdES only");
+    if (!pw->get_ref<const std::string&>().empty()) {
+      req.pades.password = std::make_shared<const SecretString>(pw->get<std::string>());
+    }
+  }
   // PAdES visible signature (imageParameters.fieldParameters / textParameters).
   if (const Json* image = optional_member(parameters, "imageParameters")) {
     if (req.format != signing::Format::pades) bad("imageParameters apply to PAdES only");

@@ -132,6 +132,13 @@ http::Response sign_raw(signing::SigningService& svc, const std::vector<signing:
   doc.name = name ? std::string(*name) : "document";
 
   signing::DocumentRequest request = profile.request;
+  // The password of an encrypted PDF travels in a header (never in the URL, which access logs keep).
+  if (const auto pw = req.header("X-Sigil-Pdf-Password"); pw && !pw->empty()) {
+    if (request.format != signing::Format::pades) {
+      throw Error(Errc::invalid_argument, "X-Sigil-Pdf-Password applies to PAdES profiles only", true);
+    }
+    request.pades.password = std::make_shared<const SecretString>(std::string(*pw));
+  }
   request.signing_time = std::chrono::time_point_cast<std::chrono::seconds>(svc.clock().now());
   const fs::path out = svc.spool_dir() / ("raw-" + random_token(12) + ".out");
   struct Cleanup {
