@@ -175,8 +175,34 @@ audit::Event config_loaded(const config::Config& c) {
 }
 
 
+// [[appearances]] -> named visible-signature templates.
+signing::AppearanceTemplates build_appearances(const std::vector<config::AppearanceConfig>& configs) {
+  signing::AppearanceTemplates out;
+  for (const auto& c : configs) {
+    pades::Appearance a;
+    a.page = c.page;
+    a.x = c.x;
+    a.y = c.y;
+    a.width = c.width;
+    a.height = c.height;
+    a.y_from_top = c.from_top;
+    a.lines = c.lines;
+    a.show_name = c.show_name;
+    a.show_date = c.show_date;
+    a.show_reason = c.show_reason;
+    a.show_location = c.show_location;
+    a.free_text = c.text;
+    a.font_size = c.font_size;
+    if (!c.image.empty()) a.image = c.image;
+    if (!c.font.empty()) a.font = c.font;
+    out.emplace(c.name, std::move(a));
+  }
+  return out;
+}
+
 // [[profiles]] -> the signing core's profiles (names and values were validated by the loader).
-std::vector<signing::Profile> build_profiles(const std::vector<config::ProfileConfig>& configs) {
+std::vector<signing::Profile> build_profiles(const std::vector<config::ProfileConfig>& configs,
+                                             const signing::AppearanceTemplates& appearances) {
   std::vector<signing::Profile> out;
   for (const auto& c : configs) {
     signing::Profile p;
@@ -213,6 +239,7 @@ std::vector<signing::Profile> build_profiles(const std::vector<config::ProfileCo
       if (!c.font.empty()) a.font = c.font;
       r.pades.appearance = a;
     }
+    if (!c.appearance.empty()) signing::apply_appearance(r, appearances, c.appearance);
     out.push_back(std::move(p));
   }
   return out;
@@ -393,7 +420,8 @@ struct Daemon::Impl {
     const auto timeout = config.batch.webhook_timeout;
     const std::string ca = config.batch.webhook_ca_file.string();
     batches = std::make_unique<batch::BatchService>(
-        store->database(), *signing, build_profiles(config.profiles), clock, std::move(o),
+        store->database(), *signing, build_profiles(config.profiles, build_appearances(config.appearances)), clock,
+        std::move(o),
         [timeout, ca](const std::string& url, const std::string& body) {
           net::HttpRequest r;
           r.url = url;
@@ -415,7 +443,8 @@ struct Daemon::Impl {
   void register_oauth();
 
   void register_routes() {
-    api::dss::register_routes(router, *signing, build_profiles(config.profiles));
+    const auto appearances = build_appearances(config.appearances);
+    api::dss::register_routes(router, *signing, build_profiles(config.profiles, appearances), appearances);
     api::batch::register_routes(router, *batches);
     if (builtin_tsa) api::tsa::register_routes(router, *builtin_tsa, config.tsa.builtin_require_auth);
     if (config.csc.enabled) register_csc();

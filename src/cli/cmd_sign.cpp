@@ -176,6 +176,10 @@ pades::PadesParams pades_params(const nlohmann::json& j) {
     ap.width = a.value("width", 200.0);
     ap.height = a.value("height", 60.0);
     ap.free_text = a.value("text", "");
+    ap.y_from_top = a.value("fromTop", false);
+    if (a.contains("lines")) ap.lines = a.at("lines").get<std::vector<std::string>>();
+    // The profile's image and embedded font live on the server: a hash-only stamp is drawn locally
+    // in Helvetica without the image.
     p.appearance = ap;
   }
   return p;

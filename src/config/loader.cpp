@@ -2,6 +2,8 @@
 // docs/configuration.md and config/sigil.example.toml list the same keys; keep the three in step.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "section.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
@@ -300,7 +302,38 @@ void read_revocation(Section s, RevocationConfig& c) {
   s.finish();
 }
 
-void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out) {
+void read_appearances(std::vector<Section> tables, std::vector<AppearanceConfig>& out) {
+  for (auto& t : tables) {
+    AppearanceConfig a;
+    a.name = unique_name(t, out, "appearances");
+    if (a.name == "none") t.fail("name", "'none' is reserved (it asks for an invisible signature)");
+    t.get_int("page", a.page, 1, 100000);
+    auto number = [&t](std::string_view key, double& v, double min) {
+      if (const auto i = t.get_integer(key, static_cast<std::int64_t>(min), 14400)) v = static_cast<double>(*i);
+    };
+    number("x", a.x, 0);
+    number("y", a.y, 0);
+    number("width", a.width, 1);
+    number("height", a.height, 1);
+    t.get_bool("from_top", a.from_top);
+    t.get_string_array("lines", a.lines);
+    t.get_bool("show_name", a.show_name);
+    t.get_bool("show_date", a.show_date);
+    t.get_bool("show_reason", a.show_reason);
+    t.get_bool("show_location", a.show_location);
+    t.get_string("text", a.text);
+    if (const auto fs = t.get_integer("font_size", 3, 72)) a.font_size = static_cast<double>(*fs);
+    t.get_path("image", a.image);
+    t.get_path("font", a.font);
+    if (!a.image.empty() && !std::filesystem::is_regular_file(a.image)) t.fail("image", "is not a readable file");
+    if (!a.font.empty() && !std::filesystem::is_regular_file(a.font)) t.fail("font", "is not a readable file");
+    t.finish();
+    out.push_back(std::move(a));
+  }
+}
+
+void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out,
+                   const std::vector<AppearanceConfig>& appearances) {
   for (auto& t : tables) {
     ProfileConfig p;
     p.name = unique_name(t, out, "profiles");
@@ -324,6 +357,14 @@ void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out)
     t.get_string("text", p.text);
     t.get_path("font", p.font);
     if (!p.font.empty() && !std::filesystem::is_regular_file(p.font)) t.fail("font", "is not a readable file");
+    t.get_string("appearance", p.appearance);
+    if (!p.appearance.empty()) {
+      if (p.format != "pades") t.fail("appearance", "applies to format = \"pades\" only");
+      if (p.visible) t.fail("appearance", "names a template: leave out visible and the inline stamp keys");
+      const bool known = std::any_of(appearances.begin(), appearances.end(),
+                                     [&](const AppearanceConfig& a) { return a.name == p.appearance; });
+      if (!known) t.fail("appearance", "names no [[appearances]] template");
+    }
     t.get_string("xades_profile", p.xades_profile);
     t.finish();
     out.push_back(std::move(p));
@@ -366,7 +407,8 @@ Config parse(std::string_view toml_text, std::string_view source_name, const std
   read_audit(top.sub("audit"), cfg.audit);
   read_tsa(top.sub("tsa"), cfg.tsa);
   read_revocation(top.sub("revocation"), cfg.revocation);
-  read_profiles(top.tables("profiles"), cfg.profiles);
+  read_appearances(top.tables("appearances"), cfg.appearances);
+  read_profiles(top.tables("profiles"), cfg.profiles, cfg.appearances);
   top.finish();
 
   // Defaults that depend on other keys, filled in once everything is read.

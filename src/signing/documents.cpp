@@ -483,4 +483,19 @@ const Profile& find_profile(const std::vector<Profile>& profiles, std::string_vi
   throw Error(Errc::not_found, "no signing profile named '" + std::string(name) + "'", true);
 }
 
+void apply_appearance(DocumentRequest& request, const AppearanceTemplates& templates, std::string_view name) {
+  if (request.format != Format::pades) {
+    throw Error(Errc::invalid_argument, "an appearance applies to PAdES only", true);
+  }
+  if (name == "none") {
+    request.pades.appearance.reset();
+    return;
+  }
+  const auto it = templates.find(name);
+  if (it == templates.end()) {
+    throw Error(Errc::invalid_argument, "no appearance template named '" + std::string(name) + "'", true);
+  }
+  request.pades.appearance = it->second;
+}
+
 }  // namespace sigil::signing

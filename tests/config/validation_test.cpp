@@ -185,6 +185,17 @@ level = "B-T"
 visible = true
 certification = 2
 [[profiles]]
+name = "stamped"
+credential = "cred_z"
+appearance = "corner"
+[[appearances]]
+name = "corner"
+x = 400
+y = 20
+from_top = true
+lines = ["Approved", "Sigil"]
+font_size = 9
+[[profiles]]
 name = "xml"
 credential = "cred_y"
 format = "xades"
@@ -193,12 +204,18 @@ format = "xades"
   ASSERT_EQ(c.tsa.urls.size(), 2U);
   EXPECT_FALSE(c.tsa.builtin_enabled);
   EXPECT_EQ(c.revocation.on_unavailable, "degrade");
-  ASSERT_EQ(c.profiles.size(), 2U);
+  ASSERT_EQ(c.profiles.size(), 3U);
+  EXPECT_EQ(c.profiles[1].appearance, "corner");
+  ASSERT_EQ(c.appearances.size(), 1U);
+  EXPECT_EQ(c.appearances[0].x, 400);
+  EXPECT_TRUE(c.appearances[0].from_top);
+  EXPECT_EQ(c.appearances[0].lines, (std::vector<std::string>{"Approved", "Sigil"}));
+  EXPECT_EQ(c.appearances[0].font_size, 9);
   EXPECT_EQ(c.profiles[0].level, "B-T");
   EXPECT_TRUE(c.profiles[0].visible);
   EXPECT_EQ(c.profiles[0].certification, 2U);
-  EXPECT_EQ(c.profiles[1].certification, 0U);
-  EXPECT_EQ(c.profiles[1].format, "xades");
+  EXPECT_EQ(c.profiles[2].certification, 0U);
+  EXPECT_EQ(c.profiles[2].format, "xades");
 }
 
 TEST(ConfigSigning, BadSigningSettingsNameTheKey) {
@@ -219,6 +236,16 @@ TEST(ConfigSigning, BadSigningSettingsNameTheKey) {
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncolour = \"red\"\n", "profiles[0].colour");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncertification = 4\n", "profiles[0].certification");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nfont = \"/nonexistent/font.ttf\"\n", "profiles[0].font");
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nappearance = \"nope\"\n", "profiles[0].appearance");
+  fails_with("[[appearances]]\nname = \"s\"\n[[profiles]]\nname = \"a\"\ncredential = \"c\"\nvisible = true\nappearance = \"s\"\n",
+             "profiles[0].appearance");
+  fails_with("[[appearances]]\nname = \"s\"\n[[profiles]]\nname = \"a\"\ncredential = \"c\"\nformat = \"xades\"\nappearance = \"s\"\n",
+             "profiles[0].appearance");
+  fails_with("[[appearances]]\nname = \"none\"\n", "appearances[0].name");
+  fails_with("[[appearances]]\nname = \"s\"\nimage = \"/nonexistent/logo.png\"\n", "appearances[0].image");
+  fails_with("[[appearances]]\nname = \"s\"\nwidth = 0\n", "appearances[0].width");
+  fails_with("[[appearances]]\nname = \"s\"\nlines = [1]\n", "appearances[0].lines");
+  fails_with("[[appearances]]\nname = \"s\"\n[[appearances]]\nname = \"s\"\n", "two appearances");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nformat = \"cades\"\ncertification = 1\n",
              "profiles[0].certification");
 }

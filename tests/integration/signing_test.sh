@@ -11,6 +11,19 @@ V="$SRC/../shared/validators"
 
 I="$T/instance"
 init_instance "$I" || exit 1
+# A named appearance template (section 1d): 36 pt from the top-left corner, explicit lines, embedded font.
+cat >>"$I/sigil.toml" <<'EOF'
+
+[[appearances]]
+name = "top-left"
+x = 36
+y = 36
+from_top = true
+width = 200
+height = 50
+lines = ["Approved by Sigil", "Größe – Übung"]
+font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+EOF
 start_sigild "$I" || exit 1
 KEY="$(cat "$I/secrets/demo-signer.apikey")"
 AUTH=(-H "Authorization: Bearer $KEY")
@@ -77,6 +90,36 @@ check "PDF/A-2B document with a visible stamp: 200" test "$code" = 200
 check "... passes validate-pades --strict --level B-T" \
   validate_strict validate-pades --level B-T --trust "$I/pki/root-ca.pem" "$T/pdfa-signed.pdf"
 check "... and its stamp's font is embedded (FontFile2)" grep -qa '/FontFile2' "$T/pdfa-signed.pdf"
+
+# 1d. Appearance templates: ?appearance=NAME picks one from [[appearances]], none signs invisibly.
+"${CURL[@]}" "${AUTH[@]}" "$BASE/api/v1/appearances" >"$T/appearances.json"
+check "GET /api/v1/appearances lists the template" \
+  python3 -c "import json;d=json.load(open('$T/appearances.json'));assert [a['name'] for a in d['appearances']]==['top-left'], d"
+code=$("${CURL[@]}" -o "$T/tpl.pdf" -w '%{http_code}' "${AUTH[@]}" --data-binary @"$I/demo/sample.pdf" \
+  "$BASE/api/v1/sign?profile=demo-pades&appearance=top-left")
+check "?appearance=top-left: 200" test "$code" = 200
+check "... passes validate-pades --strict --level B-T" \
+  validate_strict validate-pades --level B-T --trust "$I/pki/root-ca.pem" "$T/tpl.pdf"
+top=$(qpdf --json --json-key=qpdf "$T/tpl.pdf" | python3 -c "
+import json,sys
+j=json.load(sys.stdin)['qpdf'][1]
+o=lambda r: j['obj:'+r]['value'] if isinstance(r,str) else r
+cat=o(j['trailer']['value']['/Root'])
+page=o(o(cat['/Pages'])['/Kids'][0])
+box=o(page['/MediaBox'])
+w=o(o(page['/Annots'])[-1])
+r=[float(v) for v in o(w['/Rect'])]
+print(round(box[3]-r[3]), round(r[0]), round(r[2]-r[0]), round(r[3]-r[1]))")
+check "... the stamp sits 36 pt from the top-left corner, 200 x 50 ($top)" test "$top" = "36 36 200 50"
+check "... with the template's lines in the embedded font" grep -qa '/BaseFont /DejaVuSans' "$T/tpl.pdf"
+code=$("${CURL[@]}" -o "$T/none.pdf" -w '%{http_code}' "${AUTH[@]}" --data-binary @"$I/demo/sample.pdf" \
+  "$BASE/api/v1/sign?profile=demo-pades&appearance=none")
+check "?appearance=none: 200 and an invisible signature" \
+  bash -c "test '$code' = 200 && grep -qa '/Rect \[0 0 0 0\]' '$T/none.pdf'"
+code=$("${CURL[@]}" -o "$T/err.json" -w '%{http_code}' "${AUTH[@]}" --data-binary @"$I/demo/sample.pdf" \
+  "$BASE/api/v1/sign?profile=demo-pades&appearance=nope")
+check "?appearance=nope: 400 with a JSON error naming it" \
+  python3 -c "import json;d=json.load(open('$T/err.json'));assert '$code'=='400' and 'nope' in d['error_description'], d"
 
 # 2. DSS server-signing over TLS.
 "${CURL[@]}" "${AUTH[@]}" "$BASE/services/rest/server-signing/keys" >"$T/keys.json"

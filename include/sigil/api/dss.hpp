@@ -14,8 +14,9 @@ class SigningService;
 namespace sigil::api::dss {
 
 // Registers every DSS-style route on `router`, and the one-call POST /api/v1/sign?profile=NAME
-// with the configured `profiles`. `service` must outlive the router.
+// with the configured `profiles` (and `?appearance=NAME` from `appearances`). `service` must
+// outlive the router.
 void register_routes(http::Router& router, signing::SigningService& service,
-                     std::vector<signing::Profile> profiles = {});
+                     std::vector<signing::Profile> profiles = {}, signing::AppearanceTemplates appearances = {});
 
 }  // namespace sigil::api::dss

@@ -207,6 +207,21 @@ struct RevocationConfig {
 };
 
 // A named signing profile ([[profiles]]): POST /api/v1/sign?profile=<name>.
+// A named visible-signature template ([[appearances]]): a back office names it instead of
+// repeating page, box, text, image and font (profiles' `appearance`, /api/v1/sign?appearance=).
+struct AppearanceConfig {
+  std::string name;
+  unsigned page = 1;
+  double x = 36, y = 36, width = 220, height = 60;
+  bool from_top = false;                  // y measured from the top of the page
+  std::vector<std::string> lines;         // explicit lines; empty → name/date/reason/location + text
+  bool show_name = true, show_date = true, show_reason = true, show_location = true;
+  std::string text;                       // an extra last line
+  double font_size = 0;                   // 0 → fitted
+  std::filesystem::path image;            // PNG or JPEG
+  std::filesystem::path font;             // TrueType to embed (PDF/A needs one)
+};
+
 struct ProfileConfig {
   std::string name;
   std::string credential;                  // id of an unattended credential of the calling service user
@@ -221,6 +236,7 @@ struct ProfileConfig {
   unsigned x = 36, y = 36, width = 220, height = 60;
   std::string text;                        // PAdES stamp: an extra line
   std::filesystem::path font;              // PAdES stamp: a TrueType font to embed (PDF/A needs one)
+  std::string appearance;                  // PAdES: an [[appearances]] template (instead of the keys above)
   std::string xades_profile;               // XAdES preset (e.g. "facturae-3.1")
 };
 
@@ -240,6 +256,7 @@ struct Config {
   AuditConfig audit;
   TsaConfig tsa;
   RevocationConfig revocation;
+  std::vector<AppearanceConfig> appearances;
   std::vector<ProfileConfig> profiles;
 };
 

@@ -3,6 +3,8 @@
 // The daemon builds them from the configuration's [[profiles]] tables.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,5 +22,12 @@ struct Profile {
 
 // The profile named `name`; Error(not_found, public) when there is none.
 const Profile& find_profile(const std::vector<Profile>& profiles, std::string_view name);
+
+// Named visible-signature templates ([[appearances]] in the configuration).
+using AppearanceTemplates = std::map<std::string, pades::Appearance, std::less<>>;
+
+// Gives a PAdES request the template `name` ("none": an invisible signature). Error(invalid_argument,
+// public) for an unknown name or a request that is not PAdES.
+void apply_appearance(DocumentRequest& request, const AppearanceTemplates& templates, std::string_view name);
 
 }  // namespace sigil::signing

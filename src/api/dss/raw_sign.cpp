@@ -36,14 +36,19 @@ std::string_view policy_hash_name(xades::PolicyHashAlg a) {
   return "SHA256";
 }
 
+Json appearance_json(const pades::Appearance& a) {
+  Json j = {{"page", a.page},   {"x", a.x},           {"y", a.y},       {"width", a.width},
+            {"height", a.height}, {"text", a.free_text}, {"fromTop", a.y_from_top}};
+  if (!a.lines.empty()) j["lines"] = a.lines;
+  if (a.image) j["image"] = true;
+  if (a.font) j["embeddedFont"] = a.font->stem().string();
+  return j;
+}
+
 Json pades_json(const pades::PadesParams& p) {
   Json out = {{"reason", p.reason}, {"location", p.location}, {"contactInfo", p.contact_info},
               {"fieldName", p.field_name}, {"certification", p.certification}};
-  if (p.appearance) {
-    const auto& a = *p.appearance;
-    out["appearance"] = {{"page", a.page}, {"x", a.x},         {"y", a.y},
-                         {"width", a.width}, {"height", a.height}, {"text", a.free_text}};
-  }
+  if (p.appearance) out["appearance"] = appearance_json(*p.appearance);
   return out;
 }
 
@@ -110,7 +115,7 @@ http::Response get_profile(signing::SigningService& svc, const std::vector<signi
 }  // namespace
 
 http::Response sign_raw(signing::SigningService& svc, const std::vector<signing::Profile>& profiles,
-                        http::Request& req) {
+                        const signing::AppearanceTemplates& appearances, http::Request& req) {
   const auto profile_name = req.query_param("profile");
   if (!profile_name || profile_name->empty()) {
     throw Error(Errc::invalid_argument, "query parameter 'profile' is required", true);
@@ -132,6 +137,8 @@ http::Response sign_raw(signing::SigningService& svc, const std::vector<signing:
   doc.name = name ? std::string(*name) : "document";
 
   signing::DocumentRequest request = profile.request;
+  // ?appearance=NAME picks a configured visible-signature template (none: invisible).
+  if (const auto a = req.query_param("appearance"); a && !a->empty()) signing::apply_appearance(request, appearances, *a);
   // The password of an encrypted PDF travels in a header (never in the URL, which access logs keep).
   if (const auto pw = req.header("X-Sigil-Pdf-Password"); pw && !pw->empty()) {
     if (request.format != signing::Format::pades) {
@@ -158,10 +165,21 @@ http::Response sign_raw(signing::SigningService& svc, const std::vector<signing:
   return res;
 }
 
-void register_raw_sign(http::Router& router, signing::SigningService& svc, std::vector<signing::Profile> profiles) {
+void register_raw_sign(http::Router& router, signing::SigningService& svc, std::vector<signing::Profile> profiles,
+                       signing::AppearanceTemplates appearances) {
   auto shared = std::make_shared<const std::vector<signing::Profile>>(std::move(profiles));
+  auto templates = std::make_shared<const signing::AppearanceTemplates>(std::move(appearances));
   router.add("POST", "/api/v1/sign", http::AuthRequirement::authenticated(),
-             [&svc, shared](http::Request& req) { return sign_raw(svc, *shared, req); });
+             [&svc, shared, templates](http::Request& req) { return sign_raw(svc, *shared, *templates, req); });
+  router.add("GET", "/api/v1/appearances", http::AuthRequirement::authenticated(), [templates](http::Request&) {
+    Json list = Json::array();
+    for (const auto& [name, a] : *templates) {
+      Json j = appearance_json(a);
+      j["name"] = name;
+      list.push_back(std::move(j));
+    }
+    return http::Response::json(200, Json{{"appearances", list}});
+  });
   router.add("GET", "/api/v1/profiles", http::AuthRequirement::authenticated(),
              [&svc, shared](http::Request& req) { return list_profiles(svc, *shared, req); });
   router.add("GET", "/api/v1/profiles/{name}", http::AuthRequirement::authenticated(),

@@ -15,11 +15,12 @@ signing::Caller caller(const http::Request& req) { return signing::Caller::of(ap
 
 }  // namespace detail
 
-void register_routes(http::Router& router, signing::SigningService& service, std::vector<signing::Profile> profiles) {
+void register_routes(http::Router& router, signing::SigningService& service, std::vector<signing::Profile> profiles,
+                     signing::AppearanceTemplates appearances) {
   detail::register_server_signing(router, service);
   detail::register_one_document(router, service);
   detail::register_multiple_documents(router, service);
-  detail::register_raw_sign(router, service, std::move(profiles));
+  detail::register_raw_sign(router, service, std::move(profiles), std::move(appearances));
 }
 
 }  // namespace sigil::api::dss

@@ -23,7 +23,8 @@ signing::Caller caller(const http::Request& req);
 void register_server_signing(http::Router& router, signing::SigningService& svc);
 void register_one_document(http::Router& router, signing::SigningService& svc);
 void register_multiple_documents(http::Router& router, signing::SigningService& svc);
-void register_raw_sign(http::Router& router, signing::SigningService& svc, std::vector<signing::Profile> profiles);
+void register_raw_sign(http::Router& router, signing::SigningService& svc, std::vector<signing::Profile> profiles,
+                       signing::AppearanceTemplates appearances);
 
 // extendDocument of both signature services: {toExtendDocument, signatureProfile |
 // parameters.signatureLevel, parameters.detachedContents[]} -> RemoteDocument.
