@@ -11,6 +11,8 @@
 #   truncated.pdf   the first half of base.pdf
 #   garbage.pdf     random bytes
 #   hybrid.pdf      PDF 1.5 hybrid-reference file: classic table + trailer /XRefStm for objects in an object stream
+#   podofo.pdf      written by PoDoFo (podofotxt2pdf)
+#   cairo.pdf       written by cairo (pdftocairo -pdf base.pdf)
 # Encrypted (Standard security handler; passwords in tests/pades/encrypted_test.cpp):
 #   enc-aes256-user.pdf  AES-256 (V5 R6), user "user256", owner "owner256"
 #   enc-aes128.pdf       sigfield.pdf, AES-128 (V4 R4 /AESV2), empty user password, owner "owner128"
@@ -133,3 +135,9 @@ qpdf --encrypt "" ownerR 256 --annotate=n --form=n -- base.pdf enc-restricted.pd
 qpdf --allow-weak-crypto --encrypt "" owner5 256 --force-R5 -- base.pdf enc-r5.pdf
 qpdf --encrypt "Grüße" owner-utf8 128 --use-aes=y -- base.pdf enc-utf8-r4.pdf
 qpdf --encrypt "Grüße" owner-utf8 256 -- base.pdf enc-utf8-r6.pdf
+
+# Other producers (scripts/install-deps installs both): PoDoFo's podofotxt2pdf (PDF 1.3, an embedded
+# TrueType font, its own xref writer) and cairo through poppler (pdftocairo -pdf re-renders base.pdf).
+printf 'Hello from PoDoFo\nA second line: Größe, Übung, €\n' >podofo.txt
+podofotxt2pdf podofo.txt podofo.pdf >/dev/null
+pdftocairo -pdf base.pdf cairo.pdf

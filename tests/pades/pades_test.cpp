@@ -94,6 +94,32 @@ TEST_F(PadesTest, BaselineBOnEveryXrefFlavour) {
   }
 }
 
+// Files from other writers than ours and qpdf, at every level (the PDF 1.3 PoDoFo file has an
+// embedded font and PoDoFo's xref layout; cairo's has its own object numbering and compression).
+TEST_F(PadesTest, OtherProducersAtEveryLevel) {
+  for (const char* name : {"podofo.pdf", "cairo.pdf"}) {
+    ASSERT_TRUE(fs::exists(corpus() / name)) << name << ": scripts/install-deps installs its producer";
+    for (const auto level : {SignatureLevel::b_b, SignatureLevel::b_t, SignatureLevel::b_lt, SignatureLevel::b_lta}) {
+      const fs::path out = tmp_.path() / (std::string(level_name(level)) + "-" + name);
+      sign(corpus() / name, out, params(ec(), level), ec());
+      const auto v = check(out, level);
+      EXPECT_EQ(v.exit_code, 0) << name << " " << level_name(level) << "\n" << v.output;
+    }
+    // A second signer keeps both valid; a flipped byte in the original revision is caught.
+    const fs::path first = tmp_.path() / (std::string("B-B-") + name), second = tmp_.path() / (std::string("2-") + name);
+    sign(first, second, params(rsa()), rsa());
+    auto v = check(second, SignatureLevel::b_b);
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+    EXPECT_NE(v.output.find("2 signature(s)"), std::string::npos) << v.output;
+    std::string bytes = read(second);
+    bytes[bytes.size() / 4] = static_cast<char>(bytes[bytes.size() / 4] ^ 1);
+    const fs::path bad = tmp_.path() / (std::string("bad-") + name);
+    std::ofstream(bad, std::ios::binary) << bytes;
+    v = check(bad, SignatureLevel::b_b);
+    EXPECT_EQ(v.exit_code, 1) << v.output;
+  }
+}
+
 TEST_F(PadesTest, TwoPhaseChangesOnlyTheHole) {
   const fs::path out = tmp_.path() / "two-phase.pdf";
   const auto p = params(ec());
