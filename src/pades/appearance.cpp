@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <optional>
 
 #include "pades/truetype.hpp"
@@ -138,22 +139,109 @@ Object form_dict(double w, double h) {
   return d;
 }
 
+std::string hex_upper(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : bytes) {
+    out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
+    out.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+  }
+  return out;
+}
+
+// The descendant CIDFontType2 of an embedded TrueType font: the whole font file (/FontFile2),
+// glyph ids as CIDs (/CIDToGIDMap /Identity), widths of the glyphs used (/W).
+pdf::Ref add_cid_font(pdf::Update& up, const TrueTypeFont& ttf, const std::map<unsigned, char32_t>& used) {
+  Object ff = Object::dict();
+  ff.set("Length1", Object::integer(static_cast<std::int64_t>(ttf.data.size())));
+  ff.set("Filter", Object::name("FlateDecode"));
+  const pdf::Ref file_ref = up.add_stream(ff, pdf::deflate(ttf.data));
+  Object fd = Object::dict();
+  fd.set("Type", Object::name("FontDescriptor"));
+  fd.set("FontName", Object::name(ttf.name));
+  fd.set("Flags", Object::integer(32));  // Nonsymbolic
+  Object bbox = Object::array();
+  for (const int v : ttf.bbox) bbox.items().push_back(Object::integer(v));
+  fd.set("FontBBox", bbox);
+  fd.set("ItalicAngle", Object::real_text(num(ttf.italic_angle)));
+  fd.set("Ascent", Object::integer(ttf.ascent));
+  fd.set("Descent", Object::integer(ttf.descent));
+  fd.set("CapHeight", Object::integer(ttf.cap_height));
+  fd.set("StemV", Object::integer(80));
+  fd.set("FontFile2", Object::ref(file_ref));
+  Object info = Object::dict();
+  info.set("Registry", Object::string("Adobe"));
+  info.set("Ordering", Object::string("Identity"));
+  info.set("Supplement", Object::integer(0));
+  Object widths = Object::array();
+  for (const auto& [gid, cp] : used) {
+    widths.items().push_back(Object::integer(gid));
+    widths.items().push_back(Object::array({Object::integer(ttf.advance(gid))}));
+  }
+  Object cid = Object::dict();
+  cid.set("Type", Object::name("Font"));
+  cid.set("Subtype", Object::name("CIDFontType2"));
+  cid.set("BaseFont", Object::name(ttf.name));
+  cid.set("CIDSystemInfo", info);
+  cid.set("FontDescriptor", Object::ref(up.add(fd)));
+  cid.set("CIDToGIDMap", Object::name("Identity"));
+  cid.set("DW", Object::integer(1000));
+  cid.set("W", widths);
+  return up.add(cid);
+}
+
+// A ToUnicode CMap (ISO 32000-1 §9.10.3) mapping each glyph id shown back to its character, so the
+// text can be searched, copied and read aloud.
+std::string to_unicode_cmap(const std::map<unsigned, char32_t>& used) {
+  std::string m =
+      "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+      "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+      "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n";
+  auto u16 = [](unsigned v) {
+    char b[8];
+    std::snprintf(b, sizeof b, "%04X", v & 0xFFFF);
+    return std::string(b);
+  };
+  std::vector<std::pair<unsigned, char32_t>> items(used.begin(), used.end());
+  for (std::size_t i = 0; i < items.size(); i += 100) {  // at most 100 entries per block
+    const std::size_t n = std::min<std::size_t>(100, items.size() - i);
+    m += std::to_string(n) + " beginbfchar\n";
+    for (std::size_t k = i; k < i + n; ++k) {
+      const char32_t cp = items[k].second;
+      std::string dst = cp >= 0x10000 ? u16(0xD800 + ((cp - 0x10000) >> 10)) + u16(0xDC00 + ((cp - 0x10000) & 0x3FF))
+                                      : u16(static_cast<unsigned>(cp));
+      m += "<" + u16(items[k].first) + "> <" + dst + ">\n";
+    }
+    m += "endbfchar\n";
+  }
+  m += "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
+  return m;
+}
+
 }  // namespace
 
-std::string to_winansi(std::string_view s) {
-  std::string out;
+std::u32string utf8_to_code_points(std::string_view s) {
+  std::u32string out;
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = 0;
+    char32_t cp = 0;
     std::size_t n = 1;
     if (c < 0x80) cp = c;
     else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 2; }
     else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 3; }
     else if ((c & 0xF8) == 0xF0) { cp = c & 0x07; n = 4; }
-    else { out.push_back('?'); ++i; continue; }
-    if (i + n > s.size()) { out.push_back('?'); break; }
+    else { out.push_back(U'?'); ++i; continue; }
+    if (i + n > s.size()) { out.push_back(U'?'); break; }
     for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     i += n;
+    out.push_back(cp);
+  }
+  return out;
+}
+
+std::string to_winansi(std::string_view s) {
+  std::string out;
+  for (const char32_t cp : utf8_to_code_points(s)) {
     if (cp < 0x20) out.push_back(' ');
     else if (cp < 0x7F || (cp >= 0xA0 && cp <= 0xFF)) out.push_back(static_cast<char>(cp));
     else if (cp == 0x20AC) out.push_back('\x80');
@@ -221,63 +309,55 @@ pdf::Ref build_appearance(pdf::Update& up, const Appearance& a, const std::vecto
     check_pdfa_text(pdfa, a.font.has_value());
     std::optional<TrueTypeFont> ttf;
     if (a.font) ttf = load_truetype(*a.font);
-    const auto width_of = [&ttf](const std::string& e) {
-      if (!ttf) return helvetica_width(e);
-      double wd = 0;
-      for (const char ch : e) wd += ttf->widths[static_cast<unsigned char>(ch)];
-      return wd;
-    };
-    std::vector<std::string> enc;
+    // Each line as the bytes a Tj shows: WinAnsi codes for Helvetica, 2-byte glyph ids for an
+    // embedded font (Identity-H), with its width in 1/1000 em.
+    std::vector<std::string> shown;
     double widest = 1;
+    std::map<unsigned, char32_t> used;  // glyph id → code point (ToUnicode, /W)
     for (const auto& l : lines) {
-      enc.push_back(to_winansi(l));
-      widest = std::max(widest, width_of(enc.back()));
+      std::string bytes;
+      double width = 0;
+      if (ttf) {
+        const unsigned fallback = ttf->glyph(U'?');
+        for (const char32_t cp : utf8_to_code_points(l)) {
+          unsigned g = ttf->glyph(cp < 0x20 ? U' ' : cp);
+          if (g == 0) g = fallback;  // a character the font lacks shows as '?', not as .notdef
+          used.emplace(g, g == fallback && cp != U'?' ? U'?' : cp);
+          bytes.push_back(static_cast<char>(g >> 8));
+          bytes.push_back(static_cast<char>(g & 0xFF));
+          width += ttf->advance(g);
+        }
+      } else {
+        bytes = to_winansi(l);
+        width = helvetica_width(bytes);
+      }
+      widest = std::max(widest, width);
+      shown.push_back(std::move(bytes));
     }
     const double avail_w = std::max(1.0, w - text_x - pad);
     const double avail_h = std::max(1.0, h - 2 * pad);
     double fs = a.font_size;
-    if (fs <= 0) fs = std::clamp(std::min(avail_h / (1.2 * static_cast<double>(enc.size())), avail_w * 1000 / widest), 3.0, 14.0);
+    if (fs <= 0) fs = std::clamp(std::min(avail_h / (1.2 * static_cast<double>(shown.size())), avail_w * 1000 / widest), 3.0, 14.0);
     Object font = Object::dict();
     font.set("Type", Object::name("Font"));
     if (ttf) {
-      Object ff = Object::dict();
-      ff.set("Length1", Object::integer(static_cast<std::int64_t>(ttf->data.size())));
-      ff.set("Filter", Object::name("FlateDecode"));
-      const pdf::Ref file_ref = up.add_stream(ff, pdf::deflate(ttf->data));
-      Object fd = Object::dict();
-      fd.set("Type", Object::name("FontDescriptor"));
-      fd.set("FontName", Object::name(ttf->name));
-      fd.set("Flags", Object::integer(32));  // Nonsymbolic
-      Object bbox = Object::array();
-      for (const int v : ttf->bbox) bbox.items().push_back(Object::integer(v));
-      fd.set("FontBBox", bbox);
-      fd.set("ItalicAngle", Object::real_text(num(ttf->italic_angle)));
-      fd.set("Ascent", Object::integer(ttf->ascent));
-      fd.set("Descent", Object::integer(ttf->descent));
-      fd.set("CapHeight", Object::integer(ttf->cap_height));
-      fd.set("StemV", Object::integer(80));
-      fd.set("FontFile2", Object::ref(file_ref));
-      const pdf::Ref fd_ref = up.add(fd);
-      font.set("Subtype", Object::name("TrueType"));
+      font.set("Subtype", Object::name("Type0"));
       font.set("BaseFont", Object::name(ttf->name));
-      font.set("FirstChar", Object::integer(32));
-      font.set("LastChar", Object::integer(255));
-      Object widths = Object::array();
-      for (unsigned c = 32; c < 256; ++c) widths.items().push_back(Object::integer(ttf->widths[c]));
-      font.set("Widths", widths);
-      font.set("FontDescriptor", Object::ref(fd_ref));
+      font.set("Encoding", Object::name("Identity-H"));
+      font.set("DescendantFonts", Object::array({Object::ref(add_cid_font(up, *ttf, used))}));
+      font.set("ToUnicode", Object::ref(up.add_stream(Object::dict(), to_unicode_cmap(used))));
     } else {
       font.set("Subtype", Object::name("Type1"));
       font.set("BaseFont", Object::name("Helvetica"));
+      font.set("Encoding", Object::name("WinAnsiEncoding"));
     }
-    font.set("Encoding", Object::name("WinAnsiEncoding"));
     const pdf::Ref fr = up.add(font);
     Object fonts = Object::dict();
     fonts.set("F0", Object::ref(fr));
     resources.set("Font", fonts);
     content += "BT\n0 g\n/F0 " + num(fs) + " Tf\n" + num(fs * 1.2) + " TL\n" + num(text_x) + " " +
                num(h - pad - fs) + " Td\n";
-    for (const auto& e : enc) content += pdf::escape_literal(e) + " Tj T*\n";
+    for (const auto& e : shown) content += (ttf ? "<" + hex_upper(e) + ">" : pdf::escape_literal(e)) + " Tj T*\n";
     content += "ET\n";
   }
   content += "Q\n";

@@ -1,5 +1,6 @@
-// Visible signature appearances: a form XObject with text lines in Helvetica (standard-14 font,
-// WinAnsiEncoding: Latin-1 accents render, nothing is embedded) and an optional JPEG/PNG image.
+// Visible signature appearances: a form XObject with text lines and an optional JPEG/PNG image.
+// Text is Helvetica (standard-14, WinAnsiEncoding: Latin-1 only, nothing embedded) or an embedded
+// TrueType font as a Type0/Identity-H composite font (any character the font covers).
 #pragma once
 
 #include <string>
@@ -12,6 +13,8 @@
 
 namespace sigil::pades::detail {
 
+// UTF-8 → code points; a malformed or truncated sequence becomes '?'.
+std::u32string utf8_to_code_points(std::string_view utf8);
 // UTF-8 → WinAnsiEncoding bytes; characters outside the encoding become '?'.
 std::string to_winansi(std::string_view utf8);
 // Width of WinAnsi text in Helvetica, in 1/1000 em.

@@ -76,21 +76,11 @@ Object text_string(std::string_view s) {
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) ascii = false;
   if (ascii) return Object::string(std::string(s));
   std::string u = "\xFE\xFF";
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = '?';
-    std::size_t n = 1;
-    if (c < 0x80) cp = c;
-    else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 2; }
-    else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 3; }
-    else if ((c & 0xF8) == 0xF0) { cp = c & 0x07; n = 4; }
-    if (i + n > s.size()) break;
-    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    i += n;
-    auto put16 = [&u](std::uint32_t v) {
-      u.push_back(static_cast<char>((v >> 8) & 0xff));
-      u.push_back(static_cast<char>(v & 0xff));
-    };
+  auto put16 = [&u](std::uint32_t v) {
+    u.push_back(static_cast<char>((v >> 8) & 0xff));
+    u.push_back(static_cast<char>(v & 0xff));
+  };
+  for (char32_t cp : utf8_to_code_points(s)) {
     if (cp >= 0x10000) {
       cp -= 0x10000;
       put16(0xD800 + (cp >> 10));

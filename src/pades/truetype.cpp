@@ -38,6 +38,24 @@ unsigned winansi_to_unicode(unsigned char c) {
   return c;
 }
 
+unsigned TrueTypeFont::glyph(char32_t cp) const {
+  if (cp > 0xFFFF) return 0;
+  const Reader r(data);
+  const std::size_t segs = r.u16(cmap_ + 6) / 2;
+  const std::size_t ends = cmap_ + 14, starts = ends + 2 * segs + 2, deltas = starts + 2 * segs, ranges = deltas + 2 * segs;
+  for (std::size_t s = 0; s < segs; ++s) {
+    if (cp > r.u16(ends + 2 * s)) continue;
+    const auto start = r.u16(starts + 2 * s);
+    if (cp < start) return 0;
+    const auto delta = r.u16(deltas + 2 * s);
+    const auto ro = r.u16(ranges + 2 * s);
+    const unsigned g = ro == 0 ? (cp + delta) & 0xFFFF : r.u16(ranges + 2 * s + ro + 2 * (cp - start));
+    const unsigned gid = ro == 0 ? g : (g == 0 ? 0 : (g + delta) & 0xFFFF);
+    return gid < advances.size() ? gid : 0;
+  }
+  return 0;
+}
+
 TrueTypeFont load_truetype(const std::filesystem::path& path) {
   TrueTypeFont f;
   f.data = files::read(path);
@@ -46,7 +64,7 @@ TrueTypeFont load_truetype(const std::filesystem::path& path) {
   const auto version = r.u32(0);
   if (version != 0x00010000 && version != 0x74727565) bad("not a TrueType (glyf) font");
   const auto ntables = r.u16(4);
-  std::size_t head = 0, hhea = 0, hmtx = 0, cmap = 0, os2 = 0, post = 0;
+  std::size_t head = 0, hhea = 0, hmtx = 0, cmap = 0, os2 = 0, post = 0, maxp = 0;
   for (std::uint32_t i = 0; i < ntables; ++i) {
     const std::size_t rec = 12 + 16 * i;
     const std::string tag = f.data.substr(rec, 4);
@@ -58,6 +76,7 @@ TrueTypeFont load_truetype(const std::filesystem::path& path) {
     else if (tag == "cmap") cmap = off;
     else if (tag == "OS/2") os2 = off;
     else if (tag == "post") post = off;
+    else if (tag == "maxp") maxp = off;
   }
   if (head == 0 || hhea == 0 || hmtx == 0 || cmap == 0) bad("missing head/hhea/hmtx/cmap");
   const int upem = static_cast<int>(r.u16(head + 18));
@@ -73,35 +92,20 @@ TrueTypeFont load_truetype(const std::filesystem::path& path) {
   if (post != 0) f.italic_angle = static_cast<double>(static_cast<std::int32_t>(r.u32(post + 4))) / 65536.0;
 
   // cmap (3,1) format 4
-  std::size_t sub = 0;
   const auto nsub = r.u16(cmap + 2);
   for (std::uint32_t i = 0; i < nsub; ++i) {
     const std::size_t rec = cmap + 4 + 8 * i;
-    if (r.u16(rec) == 3 && r.u16(rec + 2) == 1) sub = cmap + r.u32(rec + 4);
+    if (r.u16(rec) == 3 && r.u16(rec + 2) == 1) f.cmap_ = cmap + r.u32(rec + 4);
   }
-  if (sub == 0 || r.u16(sub) != 4) bad("no Unicode BMP (3,1) format 4 cmap");
-  const std::size_t segs = r.u16(sub + 6) / 2;
-  const std::size_t ends = sub + 14, starts = ends + 2 * segs + 2, deltas = starts + 2 * segs,
-                    ranges = deltas + 2 * segs;
-  auto glyph = [&](unsigned cp) -> unsigned {
-    for (std::size_t s = 0; s < segs; ++s) {
-      if (cp > r.u16(ends + 2 * s)) continue;
-      const auto start = r.u16(starts + 2 * s);
-      if (cp < start) return 0;
-      const auto delta = r.u16(deltas + 2 * s);
-      const auto ro = r.u16(ranges + 2 * s);
-      if (ro == 0) return (cp + delta) & 0xFFFF;
-      const unsigned g = r.u16(ranges + 2 * s + ro + 2 * (cp - start));
-      return g == 0 ? 0 : (g + delta) & 0xFFFF;
-    }
-    return 0;
-  };
-  for (unsigned code = 32; code < 256; ++code) {
-    const unsigned cp = winansi_to_unicode(static_cast<unsigned char>(code));
-    const unsigned g = cp == 0 ? 0 : glyph(cp);
-    const unsigned idx = g < nhm ? g : nhm - 1u;
-    f.widths[code] = scale(static_cast<int>(r.u16(hmtx + 4 * idx)));
+  if (f.cmap_ == 0 || r.u16(f.cmap_) != 4) bad("no Unicode BMP (3,1) format 4 cmap");
+  const auto nglyphs = maxp != 0 ? r.u16(maxp + 4) : nhm;
+  if (nglyphs == 0 || nglyphs < nhm) bad("bad glyph count");
+  f.advances.reserve(nglyphs);
+  for (std::uint32_t g = 0; g < nglyphs; ++g) {
+    // Glyphs past numberOfHMetrics share the last advance (the 'hmtx' table's monospaced tail).
+    f.advances.push_back(scale(static_cast<int>(r.u16(hmtx + 4 * (g < nhm ? g : nhm - 1u)))));
   }
+  f.glyph(U'A');  // the cmap subtable's header is read (and bounds-checked) once up front
   for (const char c : path.stem().string())
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') f.name.push_back(c);
   if (f.name.empty()) f.name = "EmbeddedFont";

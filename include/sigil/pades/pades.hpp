@@ -30,7 +30,7 @@ struct Appearance {
   // convention of EU DSS imageParameters); the writer converts it with the page's height.
   bool y_from_top = false;
   // Lines shown, in order. Empty → the defaults below are generated.
-  std::vector<std::string> lines;           // UTF-8; characters outside WinAnsi (Latin-1, €, …) become '?'
+  std::vector<std::string> lines;           // UTF-8; with Helvetica characters outside WinAnsi become '?'
   bool show_name = true;                    // "Signed by <name>" (signer_name, else the leaf's CN)
   bool show_date = true;                    // "Date: <signing time, UTC>"
   bool show_reason = true;                  // "Reason: ..." when a reason is set
@@ -39,7 +39,8 @@ struct Appearance {
   double font_size = 0;                     // 0 → fitted to the box
   std::optional<std::filesystem::path> image;  // JPEG or PNG (8-bit, alpha → SMask), left part of the box
   // A TrueType font to embed (e.g. /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf), as PDF/A
-  // requires; empty → the standard-14 Helvetica, not embedded. Text is WinAnsi (Latin-1) either way.
+  // requires, as a Type0/Identity-H font (any character it covers); empty → the standard-14 Helvetica,
+  // not embedded, WinAnsi (Latin-1) text only.
   std::optional<std::filesystem::path> font;
 };
 
