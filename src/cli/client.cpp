@@ -141,34 +141,88 @@ SecretString env_or_file(const char* env, const std::string& file) {
   return SecretString(v != nullptr ? v : "");
 }
 
+// The remote client's rules: URL and CA from the options or the configuration, the API key from
+// --api-key-file or SIGIL_API_KEY, else --user with its password.
+struct Endpoint {
+  std::string url, cacert, user;
+  SecretString password, api_key;
+};
+
+Endpoint resolve_endpoint(const GlobalOptions& g, std::string_view no_credentials_hint = "") {
+  Endpoint e;
+  e.url = g.url;
+  e.cacert = g.cacert;
+  if (e.url.empty() || e.cacert.empty()) {
+    const config::Config c = config::load(g.config);
+    if (e.url.empty()) {
+      const std::string host = c.server.listen_address == "0.0.0.0" ? "127.0.0.1" : c.server.listen_address;
+      std::string port = std::to_string(c.server.port);
+      if (c.server.port == 0 && !c.server.port_file.empty() && std::filesystem::exists(c.server.port_file)) {
+        port = files::read_trimmed(c.server.port_file);
+      }
+      e.url = std::string(c.server.tls ? "https" : "http") + "://" + host + ":" + port;
+    }
+    if (e.cacert.empty() && !c.pki.dir.empty()) e.cacert = (c.pki.dir / "root-ca.pem").string();
+  }
+  while (!e.url.empty() && e.url.back() == '/') e.url.pop_back();
+  e.api_key = env_or_file("SIGIL_API_KEY", g.api_key_file);
+  e.user = g.user;
+  if (!e.user.empty() && e.api_key.empty()) e.password = env_or_file("SIGIL_PASSWORD", g.password_file);
+  if (e.api_key.empty() && e.user.empty()) {
+    throw Error(Errc::unauthorized,
+                "no credentials: set SIGIL_API_KEY (or --api-key-file), or --user with SIGIL_PASSWORD "
+                "(or --password-file)" + std::string(no_credentials_hint),
+                true);
+  }
+  return e;
+}
+
+// One request on its own curl handle with the endpoint's URL, CA and credentials (bearer API key,
+// else HTTP Basic; both wiped afterwards); `setup` adds the body and the sinks. Returns the status.
+template <class Setup>
+long perform_request(const Endpoint& endpoint, const std::string& method, const std::string& path,
+                     std::vector<std::string> header_lines, long timeout_s, std::string_view unreachable_hint,
+                     Setup&& setup) {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) throw Error(Errc::internal, "curl_easy_init failed");
+  std::string bearer;
+  if (!endpoint.api_key.empty()) bearer = "Authorization: Bearer " + std::string(endpoint.api_key.view());
+  curl_slist* headers = nullptr;
+  for (const auto& h : header_lines) headers = curl_slist_append(headers, h.c_str());
+  if (!bearer.empty()) headers = curl_slist_append(headers, bearer.c_str());
+  std::string userpwd;
+  if (bearer.empty()) {
+    userpwd = endpoint.user + ":" + std::string(endpoint.password.view());
+    curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
+  }
+  const std::string url = endpoint.url + path;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (!endpoint.cacert.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, endpoint.cacert.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  setup(curl);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  secure_wipe(bearer.data(), bearer.size());
+  secure_wipe(userpwd.data(), userpwd.size());
+  if (rc != CURLE_OK) {
+    throw Error(Errc::io, "cannot reach " + endpoint.url + ": " + curl_easy_strerror(rc) + std::string(unreachable_hint),
+                true);
+  }
+  return status;
+}
+
+// The admin API over HTTPS, with the same endpoint rules as sigilctl sign's ServiceClient.
 class RemoteClient final : public AdminClient {
  public:
-  explicit RemoteClient(const GlobalOptions& g) {
-    url_ = g.url;
-    cacert_ = g.cacert;
-    if (url_.empty() || cacert_.empty()) {
-      const config::Config c = config::load(g.config);
-      if (url_.empty()) {
-        const std::string host = c.server.listen_address == "0.0.0.0" ? "127.0.0.1" : c.server.listen_address;
-        std::string port = std::to_string(c.server.port);
-        // An ephemeral port (0) is only known from the port file sigild writes after binding.
-        if (c.server.port == 0 && !c.server.port_file.empty() && std::filesystem::exists(c.server.port_file)) {
-          port = files::read_trimmed(c.server.port_file);
-        }
-        url_ = std::string(c.server.tls ? "https" : "http") + "://" + host + ":" + port;
-      }
-      if (cacert_.empty() && !c.pki.dir.empty()) cacert_ = (c.pki.dir / "root-ca.pem").string();
-    }
-    api_key_ = env_or_file("SIGIL_API_KEY", g.api_key_file);
-    user_ = g.user;
-    if (!user_.empty()) password_ = env_or_file("SIGIL_PASSWORD", g.password_file);
-    if (api_key_.empty() && user_.empty()) {
-      throw Error(Errc::unauthorized,
-                  "no credentials: set SIGIL_API_KEY (or --api-key-file), or --user with SIGIL_PASSWORD "
-                  "(or --password-file); or use --local on the server host",
-                  true);
-    }
-  }
+  explicit RemoteClient(const GlobalOptions& g)
+      : endpoint_(resolve_endpoint(g, "; or use --local on the server host")) {}
 
   ApiResult call(const std::string& method, const std::string& path, const nlohmann::json& body) override {
     return perform(method, path, body, true);
@@ -179,54 +233,24 @@ class RemoteClient final : public AdminClient {
 
  private:
   ApiResult perform(const std::string& method, const std::string& path, const nlohmann::json& body, bool json) {
-    CURL* curl = curl_easy_init();
-    if (curl == nullptr) throw Error(Errc::internal, "curl_easy_init failed");
     std::string response;
-    std::string payload = body.is_null() ? "" : body.dump();
-    curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
-    if (!body.is_null()) headers = curl_slist_append(headers, "Content-Type: application/json");
-    std::string bearer;
-    if (!api_key_.empty()) {
-      bearer = "Authorization: Bearer " + std::string(api_key_.view());
-      headers = curl_slist_append(headers, bearer.c_str());
-    }
-    const std::string url = url_ + kPrefix + path;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    if (!body.is_null()) {
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.c_str());
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
-    }
-    std::string userpwd;
-    if (api_key_.empty()) {
-      userpwd = user_ + ":" + std::string(password_.view());
-      curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
-    }
-    if (!cacert_.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, cacert_.c_str());
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    const CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    secure_wipe(bearer.data(), bearer.size());
-    secure_wipe(userpwd.data(), userpwd.size());
-    if (rc != CURLE_OK) {
-      throw Error(Errc::io, "cannot reach " + url_ + ": " + curl_easy_strerror(rc) +
-                                " (is sigild running? or use --local on the server host)", true);
-    }
+    const std::string payload = body.is_null() ? "" : body.dump();
+    std::vector<std::string> headers{"Accept: application/json"};
+    if (!body.is_null()) headers.emplace_back("Content-Type: application/json");
+    const long status = perform_request(endpoint_, method, kPrefix + path, headers, 120L,
+                                        " (is sigild running? or use --local on the server host)", [&](CURL* curl) {
+                                          if (!body.is_null()) {
+                                            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.c_str());
+                                            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                                                             static_cast<long>(payload.size()));
+                                          }
+                                          curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+                                          curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+                                        });
     return finish(static_cast<int>(status), response, json);
   }
 
-  std::string url_;
-  std::string cacert_;
-  std::string user_;
-  SecretString password_;
-  SecretString api_key_;
+  Endpoint endpoint_;
 };
 
 }  // namespace
@@ -251,42 +275,6 @@ std::string path_segment(const std::string& s) {
 // ---- ServiceClient: any sigild route, raw or JSON bodies (sigilctl sign) ----
 
 namespace {
-
-// The remote client's rules: URL and CA from the options or the configuration, the API key from
-// --api-key-file or SIGIL_API_KEY, else --user with its password.
-struct Endpoint {
-  std::string url, cacert, user;
-  SecretString password, api_key;
-};
-
-Endpoint resolve_endpoint(const GlobalOptions& g) {
-  Endpoint e;
-  e.url = g.url;
-  e.cacert = g.cacert;
-  if (e.url.empty() || e.cacert.empty()) {
-    const config::Config c = config::load(g.config);
-    if (e.url.empty()) {
-      const std::string host = c.server.listen_address == "0.0.0.0" ? "127.0.0.1" : c.server.listen_address;
-      std::string port = std::to_string(c.server.port);
-      if (c.server.port == 0 && !c.server.port_file.empty() && std::filesystem::exists(c.server.port_file)) {
-        port = files::read_trimmed(c.server.port_file);
-      }
-      e.url = std::string(c.server.tls ? "https" : "http") + "://" + host + ":" + port;
-    }
-    if (e.cacert.empty() && !c.pki.dir.empty()) e.cacert = (c.pki.dir / "root-ca.pem").string();
-  }
-  while (!e.url.empty() && e.url.back() == '/') e.url.pop_back();
-  e.api_key = env_or_file("SIGIL_API_KEY", g.api_key_file);
-  e.user = g.user;
-  if (!e.user.empty() && e.api_key.empty()) e.password = env_or_file("SIGIL_PASSWORD", g.password_file);
-  if (e.api_key.empty() && e.user.empty()) {
-    throw Error(Errc::unauthorized,
-                "no credentials: set SIGIL_API_KEY (or --api-key-file), or --user with SIGIL_PASSWORD "
-                "(or --password-file)",
-                true);
-  }
-  return e;
-}
 
 // curl callbacks: noexcept, nothing unwinds through libcurl (returning less than given aborts).
 std::size_t write_file(char* data, std::size_t size, std::size_t n, void* out) noexcept {
@@ -328,43 +316,11 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 struct ServiceClient::Impl {
   Endpoint endpoint;
 
-  // One request on its own handle; `setup` adds the body and the sinks. Returns the status.
   template <class Setup>
   long perform(const std::string& method, const std::string& path, std::vector<std::string> header_lines,
                Setup&& setup) {
-    CURL* curl = curl_easy_init();
-    if (curl == nullptr) throw Error(Errc::internal, "curl_easy_init failed");
-    std::string bearer;
-    if (!endpoint.api_key.empty()) bearer = "Authorization: Bearer " + std::string(endpoint.api_key.view());
-    curl_slist* headers = nullptr;
-    for (const auto& h : header_lines) headers = curl_slist_append(headers, h.c_str());
-    if (!bearer.empty()) headers = curl_slist_append(headers, bearer.c_str());
-    std::string userpwd;
-    if (bearer.empty()) {
-      userpwd = endpoint.user + ":" + std::string(endpoint.password.view());
-      curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
-    }
-    const std::string url = endpoint.url + path;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    if (!endpoint.cacert.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, endpoint.cacert.c_str());
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    setup(curl);
-    const CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    secure_wipe(bearer.data(), bearer.size());
-    secure_wipe(userpwd.data(), userpwd.size());
-    if (rc != CURLE_OK) {
-      throw Error(Errc::io, "cannot reach " + endpoint.url + ": " + curl_easy_strerror(rc) + " (is sigild running?)",
-                  true);
-    }
-    return status;
+    return perform_request(endpoint, method, path, std::move(header_lines), 600L, " (is sigild running?)",
+                           std::forward<Setup>(setup));
   }
 };
 
