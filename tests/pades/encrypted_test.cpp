@@ -7,9 +7,7 @@
 
 #include <fstream>
 
-#include "cms/cms_env.hpp"
-#include "sigil/pades/pades.hpp"
-#include "test_util.hpp"
+#include "pades/pades_fixture.hpp"
 
 namespace sigil::test {
 namespace {
@@ -18,17 +16,7 @@ namespace fs = std::filesystem;
 using pades::PadesParams;
 using Pw = std::shared_ptr<const SecretString>;
 
-const fs::path& corpus() {
-  static const fs::path dir = [] {
-    const fs::path d = CmsEnvironment::get().dir() / "corpus";
-    const char* src = std::getenv("SIGIL_SOURCE_DIR");
-    const fs::path script = fs::path(src != nullptr ? src : ".") / "tests" / "pades" / "make_corpus.sh";
-    const auto r = run_command("'" + script.string() + "' '" + d.string() + "'");
-    if (r.exit_code != 0) throw std::runtime_error("make_corpus.sh failed: " + r.output);
-    return d;
-  }();
-  return dir;
-}
+const fs::path& corpus() { return pades_corpus(); }
 
 Pw pw(const std::string& s) {
   return std::make_shared<const SecretString>(s);
@@ -84,29 +72,12 @@ std::size_t count(const std::string& hay, const std::string& needle) {
   return n;
 }
 
-class EncryptedTest : public ::testing::Test {
+class EncryptedTest : public PadesFixture {
  protected:
   static PadesParams params(const TestSigner& s, SignatureLevel level, Pw password) {
-    PadesParams p;
-    p.signer = s.certs;
-    p.scheme = s.scheme;
-    p.digest_alg = s.hash;
-    p.level = level;
-    p.reason = "Approved";
-    p.location = "Zürich";
+    PadesParams p = PadesFixture::params(s, level);
     p.password = std::move(password);
     return p;
-  }
-  static pades::Services services() {
-    auto& env = CmsEnvironment::get();
-    return pades::Services{&env.timestamper(), &env.revocation()};
-  }
-  static const TestSigner& rsa() { return CmsEnvironment::get().signer("rsa-pkcs1"); }
-  static const TestSigner& ec() { return CmsEnvironment::get().signer("ec-p256"); }
-
-  static CommandResult validate_pades(const fs::path& f, SignatureLevel level) {
-    return validate("validate-pades", "--strict --level " + std::string(level_name(level)) + " --trust '" +
-                                          CmsEnvironment::get().pki().trust().string() + "' '" + f.string() + "'");
   }
 
   // For a file with a user password (validate-pades cannot pass one): qpdf --check with the
@@ -140,9 +111,9 @@ class EncryptedTest : public ::testing::Test {
 
   void check(const fs::path& out, const Case& c, SignatureLevel level, std::size_t cades_sigs = 1) {
     if (c.user.empty()) {
-      const auto v = validate_pades(out, level);
+      const auto v = PadesFixture::check(out, level);
       EXPECT_EQ(v.exit_code, 0) << c.file << " " << level_name(level) << "\n" << v.output;
-      const auto t = validate_pades(tampered(out), level);
+      const auto t = PadesFixture::check(tampered(out), level);
       EXPECT_EQ(t.exit_code, 1) << c.file << " tampered\n" << t.output;
       // Still encrypted with the same handler.
       const auto enc = run_command("qpdf --show-encryption '" + out.string() + "'");
@@ -167,7 +138,7 @@ class EncryptedTest : public ::testing::Test {
     const fs::path prefix = tmp_.path() / ("before-ts-" + out.filename().string());
     std::ofstream(prefix, std::ios::binary | std::ios::trunc) << s.substr(0, eof + 6);
     if (c.user.empty()) {
-      const auto v = validate_pades(prefix, SignatureLevel::b_lt);
+      const auto v = PadesFixture::check(prefix, SignatureLevel::b_lt);
       EXPECT_EQ(v.exit_code, 0) << c.file << " up to the DSS revision\n" << v.output;
       const auto chk = run_command("qpdf --check '" + out.string() + "'");
       EXPECT_EQ(chk.exit_code, 0) << chk.output;
@@ -268,7 +239,7 @@ TEST_F(EncryptedTest, SecondSignerKeepsBothValid) {
     const auto sigs = pades::list_signatures(b);
     ASSERT_EQ(sigs.size(), 2u);
     EXPECT_EQ(sigs[0].field_name, "Approval");
-    const auto v = validate_pades(b, SignatureLevel::b_b);
+    const auto v = PadesFixture::check(b, SignatureLevel::b_b);
     EXPECT_EQ(v.exit_code, 0) << v.output;
     EXPECT_NE(v.output.find("2 signature(s)"), std::string::npos) << v.output;
   }
@@ -360,7 +331,7 @@ TEST_F(EncryptedTest, PermissionsForbidSigningWithTheUserPassword) {
                      Errc::document_locked);
   pades::sign(corpus() / "enc-restricted.pdf", out, params(ec(), SignatureLevel::b_b, pw("ownerR")), *ec().key,
               services());
-  const auto v = validate_pades(out, SignatureLevel::b_b);
+  const auto v = PadesFixture::check(out, SignatureLevel::b_b);
   EXPECT_EQ(v.exit_code, 0) << v.output;
 }
 
@@ -387,26 +358,10 @@ TEST_F(EncryptedTest, UnsupportedAndCorruptEncryption) {
 }
 
 TEST_F(EncryptedTest, MutatedEncryptedInputsNeverCrash) {
-  const fs::path cut = tmp_.path() / "mut.pdf", out = tmp_.path() / "mut-out.pdf";
   std::uint32_t seed = 4242;
-  auto rnd = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 8) & 0xffffff; };
-  int ok = 0, refused = 0;
-  for (const auto& c : cases()) {
-    const std::string base = files::read(corpus() / c.file);
-    const auto p = params(ec(), SignatureLevel::b_b, pw(c.owner));
-    for (int i = 0; i < 30; ++i) {
-      std::string m = base;
-      for (int k = 0; k < 1 + i % 4; ++k) m[rnd() % m.size()] = static_cast<char>(rnd() & 0xff);
-      std::ofstream(cut, std::ios::binary | std::ios::trunc) << m;
-      try {
-        pades::prepare(cut, out, p);
-        ++ok;
-      } catch (const Error&) {
-        ++refused;
-      }
-    }
-  }
-  EXPECT_EQ(ok + refused, 30 * static_cast<int>(cases().size()));
+  int handled = 0;
+  for (const auto& c : cases()) handled += prepare_mutations(corpus() / c.file, params(ec(), SignatureLevel::b_b, pw(c.owner)), 30, seed);
+  EXPECT_EQ(handled, 30 * static_cast<int>(cases().size()));
 }
 
 }  // namespace

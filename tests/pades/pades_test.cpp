@@ -7,11 +7,9 @@
 
 #include <fstream>
 
-#include "cms/cms_env.hpp"
+#include "pades/pades_fixture.hpp"
 #include "sigil/common/clock.hpp"
-#include "sigil/pades/pades.hpp"
 #include "sigil/tsp/client.hpp"
-#include "test_util.hpp"
 
 namespace sigil::test {
 namespace {
@@ -19,46 +17,15 @@ namespace {
 namespace fs = std::filesystem;
 using pades::PadesParams;
 
-const fs::path& corpus() {
-  static const fs::path dir = [] {
-    const fs::path d = CmsEnvironment::get().dir() / "corpus";
-    const char* src = std::getenv("SIGIL_SOURCE_DIR");
-    const fs::path script = fs::path(src != nullptr ? src : ".") / "tests" / "pades" / "make_corpus.sh";
-    const auto r = run_command("'" + script.string() + "' '" + d.string() + "'");
-    if (r.exit_code != 0) throw std::runtime_error("make_corpus.sh failed: " + r.output);
-    return d;
-  }();
-  return dir;
-}
+const fs::path& corpus() { return pades_corpus(); }
 
 std::string qpdf_stamp(const fs::path& pdf);
 
-class PadesTest : public ::testing::Test {
+class PadesTest : public PadesFixture {
  protected:
-  static PadesParams params(const TestSigner& s, SignatureLevel level = SignatureLevel::b_b) {
-    PadesParams p;
-    p.signer = s.certs;
-    p.scheme = s.scheme;
-    p.digest_alg = s.hash;
-    p.level = level;
-    p.reason = "Approved";
-    p.location = "Zürich";
-    p.signing_time = std::chrono::system_clock::now();
-    return p;
-  }
-  static pades::Services services() {
-    auto& env = CmsEnvironment::get();
-    return pades::Services{&env.timestamper(), &env.revocation()};
-  }
   static void sign(const fs::path& in, const fs::path& out, const PadesParams& p, const TestSigner& s) {
     pades::sign(in, out, p, *s.key, services());
   }
-  static CommandResult check(const fs::path& f, SignatureLevel level) {
-    return validate("validate-pades", "--strict --level " + std::string(level_name(level)) + " --trust '" +
-                                          CmsEnvironment::get().pki().trust().string() + "' '" + f.string() + "'");
-  }
-  static const TestSigner& rsa() { return CmsEnvironment::get().signer("rsa-pkcs1"); }
-  static const TestSigner& ec() { return CmsEnvironment::get().signer("ec-p256"); }
   static std::string read(const fs::path& p) { return files::read(p); }
   // A small 8x8 PNG written by hand: RGBA (alpha → a soft mask) or RGB.
   static fs::path write_png(const fs::path& png, bool alpha) {
@@ -73,8 +40,6 @@ class PadesTest : public ::testing::Test {
     if (r.exit_code != 0) throw std::runtime_error("png: " + r.output);
     return png;
   }
-
-  TempDir tmp_;
 };
 
 TEST_F(PadesTest, BaselineBOnEveryXrefFlavour) {
@@ -488,26 +453,11 @@ TEST_F(PadesTest, MalformedInputsGiveTheDocumentedErrors) {
 TEST_F(PadesTest, MutatedInputsNeverCrash) {
   // Deterministic byte mutations of every xref flavour: prepare() either succeeds or throws
   // sigil::Error (under ASan/UBSan this is the poor man's fuzzer for the reader).
-  const auto p = params(ec());
-  const fs::path cut = tmp_.path() / "mut.pdf", out = tmp_.path() / "mut-out.pdf";
   std::uint32_t seed = 12345;
-  auto rnd = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 8) & 0xffffff; };
-  int ok = 0, refused = 0;
-  for (const char* name : {"objstm.pdf", "sigfield.pdf", "linearized.pdf", "updated.pdf", "hybrid.pdf"}) {
-    const std::string base = read(corpus() / name);
-    for (int i = 0; i < 60; ++i) {
-      std::string m = base;
-      for (int k = 0; k < 1 + i % 4; ++k) m[rnd() % m.size()] = static_cast<char>(rnd() & 0xff);
-      std::ofstream(cut, std::ios::binary | std::ios::trunc) << m;
-      try {
-        pades::prepare(cut, out, p);
-        ++ok;
-      } catch (const Error&) {
-        ++refused;
-      }
-    }
-  }
-  EXPECT_EQ(ok + refused, 300);
+  int handled = 0;
+  for (const char* name : {"objstm.pdf", "sigfield.pdf", "linearized.pdf", "updated.pdf", "hybrid.pdf"})
+    handled += prepare_mutations(corpus() / name, params(ec()), 60, seed);
+  EXPECT_EQ(handled, 300);
 }
 
 TEST_F(PadesTest, BadStateAndSignatureValue) {
