@@ -175,28 +175,30 @@ audit::Event config_loaded(const config::Config& c) {
 }
 
 
+pades::Appearance to_appearance(const config::AppearanceConfig& c) {
+  pades::Appearance a;
+  a.page = c.page;
+  a.x = c.x;
+  a.y = c.y;
+  a.width = c.width;
+  a.height = c.height;
+  a.y_from_top = c.from_top;
+  a.lines = c.lines;
+  a.show_name = c.show_name;
+  a.show_date = c.show_date;
+  a.show_reason = c.show_reason;
+  a.show_location = c.show_location;
+  a.free_text = c.text;
+  a.font_size = c.font_size;
+  if (!c.image.empty()) a.image = c.image;
+  if (!c.font.empty()) a.font = c.font;
+  return a;
+}
+
 // [[appearances]] -> named visible-signature templates.
 signing::AppearanceTemplates build_appearances(const std::vector<config::AppearanceConfig>& configs) {
   signing::AppearanceTemplates out;
-  for (const auto& c : configs) {
-    pades::Appearance a;
-    a.page = c.page;
-    a.x = c.x;
-    a.y = c.y;
-    a.width = c.width;
-    a.height = c.height;
-    a.y_from_top = c.from_top;
-    a.lines = c.lines;
-    a.show_name = c.show_name;
-    a.show_date = c.show_date;
-    a.show_reason = c.show_reason;
-    a.show_location = c.show_location;
-    a.free_text = c.text;
-    a.font_size = c.font_size;
-    if (!c.image.empty()) a.image = c.image;
-    if (!c.font.empty()) a.font = c.font;
-    out.emplace(c.name, std::move(a));
-  }
+  for (const auto& c : configs) out.emplace(c.name, to_appearance(c));
   return out;
 }
 
@@ -229,15 +231,16 @@ std::vector<signing::Profile> build_profiles(const std::vector<config::ProfileCo
     r.pades.contact_info = c.contact_info;
     r.pades.certification = static_cast<int>(c.certification);
     if (c.visible) {
-      pades::Appearance a;
-      a.page = c.page;
-      a.x = c.x;
-      a.y = c.y;
-      a.width = c.width;
-      a.height = c.height;
-      a.free_text = c.text;
-      if (!c.font.empty()) a.font = c.font;
-      r.pades.appearance = a;
+      // The inline stamp keys of a profile are an unnamed template.
+      config::AppearanceConfig inline_stamp;
+      inline_stamp.page = c.page;
+      inline_stamp.x = c.x;
+      inline_stamp.y = c.y;
+      inline_stamp.width = c.width;
+      inline_stamp.height = c.height;
+      inline_stamp.text = c.text;
+      inline_stamp.font = c.font;
+      r.pades.appearance = to_appearance(inline_stamp);
     }
     if (!c.appearance.empty()) signing::apply_appearance(r, appearances, c.appearance);
     out.push_back(std::move(p));
