@@ -388,7 +388,7 @@ struct Daemon::Impl {
     timestamper = builtin_tsa.get();
     if (!config.tsa.urls.empty()) {
       tsp::ClientOptions o;
-      for (const auto& url : config.tsa.urls) o.endpoints.push_back({url, {}, {}});
+      for (const auto& url : config.tsa.urls) o.endpoints.push_back({url, {}, {}, {}});
       o.timeout = config.tsa.timeout;
       o.policy_oid = config.tsa.policy_oid;
       if (!config.tsa.trust_file.empty()) o.trust_anchors_pem = files::read(config.tsa.trust_file);

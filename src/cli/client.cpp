@@ -385,6 +385,7 @@ const std::string& ServiceClient::basic_user() const {
   static const std::string none;
   return impl_->endpoint.api_key.empty() ? impl_->endpoint.user : none;
 }
+SecretString ServiceClient::api_key() const { return SecretString(std::string(impl_->endpoint.api_key.view())); }
 SecretString ServiceClient::basic_password() const {
   return SecretString(impl_->endpoint.api_key.empty() ? std::string(impl_->endpoint.password.view()) : std::string());
 }

@@ -65,6 +65,7 @@ class ServiceClient {
   // The HTTP Basic user (empty when an API key is used) and a copy of its password (TSA client).
   const std::string& basic_user() const;
   SecretString basic_password() const;
+  SecretString api_key() const;  // the bearer API key, empty when Basic is used
 
  private:
   struct Impl;

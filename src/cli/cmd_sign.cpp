@@ -260,7 +260,8 @@ std::unique_ptr<HashOnly> hash_only_setup(ServiceClient& client, const ProfileIn
       client.call_json("GET", "/services/rest/server-signing/key/" + path_segment(h->credential)));
   if (h->request.level == SignatureLevel::b_t) {
     tsp::ClientOptions o;
-    o.endpoints.push_back({client.base_url() + "/tsa", client.basic_user(), client.basic_password()});
+    // The daemon's TSA with the caller's credentials (tsa.builtin.require_auth): Basic or the API key.
+    o.endpoints.push_back({client.base_url() + "/tsa", client.basic_user(), client.basic_password(), client.api_key()});
     o.tls_ca_file = client.cacert();
     h->tsa = std::make_unique<tsp::Client>(std::move(o), h->clock);
   }

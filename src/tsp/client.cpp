@@ -256,6 +256,7 @@ Bytes Client::timestamp(HashAlg alg, const Bytes& digest) {
       http.url = endpoint.url;
       http.username = endpoint.username;
       http.password = endpoint.username.empty() ? nullptr : &endpoint.password;
+      http.bearer = endpoint.username.empty() && !endpoint.bearer.empty() ? &endpoint.bearer : nullptr;
       const net::HttpReply reply = net::http_exchange(http);
       if (reply.status != 200) {
         why = "HTTP status " + std::to_string(reply.status);

@@ -130,7 +130,17 @@ HttpReply http_exchange(const HttpRequest& request) {
   } else {
     set(c, CURLOPT_HTTPGET, 1L);
   }
+  // The header list is libcurl's until the transfer ends; the copy is wiped after it.
+  std::string bearer;
+  if (request.bearer != nullptr && request.username.empty()) {
+    bearer = "Authorization: Bearer " + std::string(request.bearer->view());
+    add_header(bearer);
+  }
   set(c, CURLOPT_HTTPHEADER, headers.get());
+  struct WipeOnExit {
+    std::string& s;
+    ~WipeOnExit() { secure_wipe(s.data(), s.size()); }
+  } wipe_bearer{bearer};
 
   // libcurl keeps its own copies of the credentials (freed, not wiped, by curl_easy_cleanup).
   std::string password;

@@ -25,6 +25,7 @@ struct HttpRequest {
   std::size_t max_reply_bytes = 1u << 20;
   std::string username;  // HTTP Basic authentication when not empty
   const SecretString* password = nullptr;
+  const SecretString* bearer = nullptr;  // "Authorization: Bearer <token>" when set (and no username)
   std::optional<std::string> proxy;  // e.g. "http://proxy:3128"; unset: never a proxy (not even *_proxy env)
   std::string ca_file;               // https: trust anchors (PEM); empty: the system store
 };

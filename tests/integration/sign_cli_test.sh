@@ -13,6 +13,9 @@ V="$SRC/../shared/validators"
 I="$T/instance"
 init_instance "$I" || exit 1
 CRED="$(grep -m1 '^credential = ' "$I/sigil.toml" | sed 's/.*"\(.*\)"/\1/')"
+# POST /tsa only for authenticated callers: --hash-only B-T must send the API key to the TSA too.
+sed -i 's/^require_auth = false/require_auth = true/' "$I/sigil.toml"
+grep -q '^require_auth = true' "$I/sigil.toml" || { echo "FAIL: could not set tsa.builtin.require_auth"; exit 1; }
 # More profiles on the demo credential ([[profiles]] tables are the last ones in the file).
 cat >>"$I/sigil.toml" <<EOF
 
@@ -135,6 +138,9 @@ check "--hash-only: 3 signed" test "$(jget "$T/hash.json" '(d["signed"], d["fail
 check "--hash-only: the summary names the digest sent for each document" \
   test "$(jget "$T/hash.json" 'sorted(len(f.get("digest", "")) for f in d["files"])')" = "[71, 71, 71]"
 check "--hash-only outputs pass validate-pades --strict --level B-T" all_valid B-T "$T"/hout/*.pdf
+code=$(curl -s --cacert "$ROOT" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/timestamp-query' \
+  --data-binary @/dev/null "$BASE/tsa")
+check "POST /tsa without credentials is refused (401): the B-T above authenticated with the API key" test "$code" = 401
 tamper "$T/hout/h21.pdf" "$T/htampered.pdf"
 check "a tampered hash-only output is rejected" bash -c "! '$V/validate-pades' --quiet --trust '$ROOT' '$T/htampered.pdf'"
 check "no spool or temporary files left behind" test -z "$(ls -A "$T/hout" | grep '^\.')"

@@ -213,7 +213,7 @@ TEST_F(PadesTest, SecondSignerOnAnLtaDocumentMergesTheDss) {
 TEST_F(PadesTest, BtWithTheProductionTspClient) {
   SystemClock clock;
   tsp::ClientOptions o;
-  o.endpoints.push_back(tsp::TsaEndpoint{CmsEnvironment::get().pki().tsa_url(), {}, {}});
+  o.endpoints.push_back(tsp::TsaEndpoint{CmsEnvironment::get().pki().tsa_url(), {}, {}, {}});
   o.trust_anchors_pem = files::read(CmsEnvironment::get().pki().trust());
   tsp::Client client(std::move(o), clock);
   const fs::path out = tmp_.path() / "bt.pdf";

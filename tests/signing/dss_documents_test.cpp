@@ -62,7 +62,7 @@ class DssDocuments : public AdminTest {
     spool_ = dir_.path() / "spool";
     fs::create_directories(spool_);
     tsp::ClientOptions to;
-    to.endpoints.push_back({pki().tsa_url(), {}, {}});
+    to.endpoints.push_back({pki().tsa_url(), {}, {}, {}});
     to.trust_anchors_pem = files::read(pki().trust());
     tsa_ = std::make_unique<tsp::Client>(std::move(to), system_clock_);
     ocsp_ = std::make_unique<revocation::OcspClient>(revocation::OcspOptions{}, system_clock_);

@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 
 ClientOptions options(std::vector<std::string> urls, std::optional<std::string> anchors = std::nullopt) {
   ClientOptions o;
-  for (auto& u : urls) o.endpoints.push_back(TsaEndpoint{std::move(u), {}, {}});
+  for (auto& u : urls) o.endpoints.push_back(TsaEndpoint{std::move(u), {}, {}, {}});
   o.trust_anchors_pem = anchors ? *anchors : PkiEnvironment::pem("root-ca.pem");
   o.timeout = 5s;
   return o;
@@ -260,7 +260,7 @@ void BasicAuthIsSentButNeverInErrors(FakeClock& clock) {
   FakeHttpServer denied({{401, "text/plain", {'n', 'o'}}});
   ClientOptions o = options({});
   o.trust_anchors_pem.clear();
-  o.endpoints.push_back(TsaEndpoint{denied.url(), "alice", SecretString("s3cret-pw")});
+  o.endpoints.push_back(TsaEndpoint{denied.url(), "alice", SecretString("s3cret-pw"), {}});
   Client client(std::move(o), clock);
   try {
     client.timestamp(HashAlg::sha256, Bytes(32, 8));
@@ -274,6 +274,24 @@ void BasicAuthIsSentButNeverInErrors(FakeClock& clock) {
   const std::string expected = "Authorization: Basic " + base64_encode(as_bytes("alice:s3cret-pw"));
   EXPECT_NE(denied.requests()[0].find(expected), std::string::npos) << denied.requests()[0];
   EXPECT_NE(denied.requests()[0].find("Content-Type: application/timestamp-query"), std::string::npos);
+}
+
+void BearerTokenIsSentButNeverInErrors(FakeClock& clock) {
+  FakeHttpServer denied({{401, "text/plain", {'n', 'o'}}});
+  ClientOptions o = options({});
+  o.trust_anchors_pem.clear();
+  o.endpoints.push_back(TsaEndpoint{denied.url(), {}, {}, SecretString("sk_test-api-key")});
+  Client client(std::move(o), clock);
+  try {
+    client.timestamp(HashAlg::sha256, Bytes(32, 8));
+    ADD_FAILURE() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::tsa_unavailable);
+    EXPECT_EQ(e.detail().find("sk_test"), std::string::npos);
+  }
+  ASSERT_EQ(denied.requests().size(), 1u);
+  EXPECT_NE(denied.requests()[0].find("Authorization: Bearer sk_test-api-key"), std::string::npos)
+      << denied.requests()[0];
 }
 
 void ConcurrentRequestsEachGetTheirOwnToken(FakeClock& clock) {
@@ -332,7 +350,8 @@ TEST(Tsp, InvalidReplies) {
 TEST(Tsp, Failover) {
   run({CASE(FailsOverToTheNextUrl), CASE(HungTsaTimesOutAndTheNextOneAnswers),
        CASE(AllDownIsTsaUnavailableWithinTheTimeout), CASE(OversizedReplyIsCutOff),
-       CASE(BasicAuthIsSentButNeverInErrors), CASE(RedirectsAreNotFollowed)});
+       CASE(BasicAuthIsSentButNeverInErrors), CASE(BearerTokenIsSentButNeverInErrors),
+       CASE(RedirectsAreNotFollowed)});
 }
 TEST(Tsp, ArgumentsAndConfiguration) {  // needs no PKI
   run({CASE(ConfigurationIsChecked), CASE(DigestLengthMustMatchTheAlgorithm), CASE(UrlsAreChecked)}, false);

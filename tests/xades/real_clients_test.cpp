@@ -23,7 +23,7 @@ TEST(XadesRealClients, EnvelopedLtaWithTspClientAndCollector) {
   auto& w = XadesWorld::get();
   SystemClock clock;
   tsp::ClientOptions to;
-  to.endpoints.push_back({w.pki->tsa_url(), "", SecretString()});
+  to.endpoints.push_back({w.pki->tsa_url(), "", SecretString(), SecretString()});
   to.trust_anchors_pem = files::read(w.pki->trust());
   tsp::Client tsa(std::move(to), clock);
   revocation::OcspClient ocsp(revocation::OcspOptions{}, clock);  // AIA URLs of the certificates

@@ -25,6 +25,7 @@ struct TsaEndpoint {
   std::string url;        // http(s)://host[:port]/path; credentials never in the URL
   std::string username;   // HTTP Basic when not empty
   SecretString password;  // never logged, never in error details
+  SecretString bearer;    // "Authorization: Bearer …" when not empty (and no username), e.g. a Sigil API key
 };
 
 struct ClientOptions {
