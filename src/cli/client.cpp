@@ -347,7 +347,14 @@ nlohmann::json ServiceClient::call_json(const std::string& method, const std::st
 }
 
 ServiceClient::Upload ServiceClient::upload(const std::string& path, const std::filesystem::path& in,
-                                            const std::string& content_type, const std::filesystem::path& out) {
+                                            const std::string& content_type, const std::filesystem::path& out,
+                                            std::vector<std::string> extra_headers) {
+  struct WipeHeaders {
+    std::vector<std::string>& h;
+    ~WipeHeaders() {
+      for (auto& s : h) secure_wipe(s.data(), s.size());
+    }
+  } wipe{extra_headers};
   File input(std::fopen(in.c_str(), "rb"));
   if (!input) throw Error(Errc::io, "cannot read " + in.string(), true);
   const auto size = std::filesystem::file_size(in);
@@ -359,7 +366,9 @@ ServiceClient::Upload ServiceClient::upload(const std::string& path, const std::
     throw Error(Errc::io, "cannot create " + out.string(), true);
   }
   Upload result;
-  const long status = impl_->perform("POST", path, {"Content-Type: " + content_type, "Expect:"}, [&](CURL* curl) {
+  std::vector<std::string> headers{"Content-Type: " + content_type, "Expect:"};
+  headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+  const long status = impl_->perform("POST", path, std::move(headers), [&](CURL* curl) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_file);
     curl_easy_setopt(curl, CURLOPT_READDATA, input.get());

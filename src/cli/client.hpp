@@ -57,8 +57,9 @@ class ServiceClient {
   // POSTs the file `in` as the raw body (streamed) and streams a 2xx answer into `out` (created
   // 0644 less the umask, truncated); a non-2xx answer throws Error (code and error_description from the answer)
   // and leaves whatever `out` holds to the caller to remove.
+  // `extra_headers` ("Name: value") are wiped after the request (they may carry a document password).
   Upload upload(const std::string& path, const std::filesystem::path& in, const std::string& content_type,
-                const std::filesystem::path& out);
+                const std::filesystem::path& out, std::vector<std::string> extra_headers = {});
 
   const std::string& base_url() const;
   const std::string& cacert() const;

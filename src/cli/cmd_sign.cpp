@@ -27,6 +27,7 @@
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/common/secure.hpp"
+#include "sigil/config/config.hpp"
 #include "sigil/signing/documents.hpp"
 #include "sigil/tsp/client.hpp"
 
@@ -41,6 +42,8 @@ struct SignOptions {
   int concurrency = 4;
   bool force = false;
   bool hash_only = false;
+  std::string pdf_password_file;  // the password of encrypted input PDFs (first line of the file)
+  std::shared_ptr<const SecretString> pdf_password;
 };
 
 enum class Status { pending, signed_ok, skipped, failed };
@@ -293,12 +296,14 @@ void sign_hash_only(ServiceClient& client, HashOnly& h, signing::DocumentSigner&
 
 // ---- the server signs ----
 
-void sign_remote(ServiceClient& client, const std::string& profile, const ProfileInfo& info, Job& job) {
+void sign_remote(ServiceClient& client, const SignOptions& o, const ProfileInfo& info, Job& job) {
   const fs::path part =
       job.out.parent_path() / ("." + job.out.filename().string() + ".sigil-" + random_token(6) + ".part");
-  const std::string path = "/api/v1/sign?profile=" + path_segment(profile) + "&name=" + path_segment(job.name);
+  const std::string path = "/api/v1/sign?profile=" + path_segment(o.profile) + "&name=" + path_segment(job.name);
+  std::vector<std::string> headers;
+  if (o.pdf_password) headers.push_back("X-Sigil-Pdf-Password: " + std::string(o.pdf_password->view()));
   try {
-    const auto answer = client.upload(path, job.in, content_type(info), part);
+    const auto answer = client.upload(path, job.in, content_type(info), part, std::move(headers));
     for (const auto& [name, value] : answer.headers) {
       if (name == "x-sigil-signature-level") job.level = value;
       if (name == "x-sigil-warning") job.warnings.push_back(value);
@@ -344,7 +349,7 @@ void run_job(ServiceClient& client, const SignOptions& o, const ProfileInfo& inf
     if (h != nullptr) {
       sign_hash_only(client, *h, *signer, job);
     } else {
-      sign_remote(client, o.profile, info, job);
+      sign_remote(client, o, info, job);
     }
     job.status = Status::signed_ok;
   } catch (const Error& e) {
@@ -412,7 +417,10 @@ int exit_status(const std::vector<Job>& jobs) {
   return 0;
 }
 
-int run(const GlobalOptions& g, const SignOptions& o) {
+int run(const GlobalOptions& g, SignOptions& o) {
+  if (!o.pdf_password_file.empty()) {
+    o.pdf_password = std::make_shared<const SecretString>(config::SecretRef{o.pdf_password_file, {}}.resolve());
+  }
   ServiceClient client(g);
   // Fails early (before any document) on a wrong URL, bad credentials or an unknown profile.
   ProfileInfo info;
@@ -421,7 +429,10 @@ int run(const GlobalOptions& g, const SignOptions& o) {
   info.packaging = signing::parse_packaging(info.json.at("packaging").get<std::string>());
   auto jobs = plan(o, info);
   std::unique_ptr<HashOnly> h;
-  if (o.hash_only) h = hash_only_setup(client, info, o.out);
+  if (o.hash_only) {
+    h = hash_only_setup(client, info, o.out);
+    h->request.pades.password = o.pdf_password;
+  }
   Progress progress;
   progress.total = jobs.size();
   progress.tty = ::isatty(STDERR_FILENO) != 0;
@@ -449,6 +460,8 @@ void register_sign(CLI::App& app, GlobalOptions& g, Action& action) {
   sign->add_flag("--force", o->force, "Sign again when the output exists (default: skip it)");
   sign->add_flag("--hash-only", o->hash_only,
                  "Prepare each document here; only its digest goes to the server (B-B and B-T)");
+  sign->add_option("--pdf-password-file", o->pdf_password_file,
+                   "File whose first line is the password of encrypted input PDFs (user or owner password)");
   sign->callback([&g, &action, o] {
     if (o->inputs.empty()) throw CLI::ValidationError("sign", "no input: give --in DIR|FILE or FILE arguments");
     if (g.local) throw CLI::ValidationError("--local", "sign needs a running sigild; --local is not supported");

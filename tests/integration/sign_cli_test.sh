@@ -149,6 +149,24 @@ rc=$?
 check "--hash-only refuses B-LT with a clear message (exit 5)" \
   bash -c "test '$rc' = 5 && grep -q 'hash-only reaches B-B and B-T only' '$T/lt.txt' && test -z \"\$(ls -A '$T/hout-lt')\""
 
+# 4b. Encrypted PDFs: --pdf-password-file (by the server: the X-Sigil-Pdf-Password header; hash-only:
+#     opened here); without it the document fails with document_encrypted and nothing is written.
+mkdir -p "$T/ein"
+qpdf --encrypt 'pdf-pw' owner-pw 256 -- "$I/demo/sample.pdf" "$T/ein/locked.pdf"
+printf 'pdf-pw\n' >"$T/pdf-pw.txt"
+"${S[@]}" --json sign --profile demo-pades --in "$T/ein" --out "$T/eout-none" >"$T/enc-none.json" 2>/dev/null
+rc=$?
+check "encrypted PDF without --pdf-password-file: fails with document_encrypted, no output" \
+  bash -c "test '$rc' != 0 && test \"\$(python3 -c \"import json;print([f.get('code') for f in json.load(open('$T/enc-none.json'))['files']])\")\" = \"['document_encrypted']\" && test ! -e '$T/eout-none/locked.pdf'"
+for mode in server hash-only; do
+  extra=(); [ "$mode" = hash-only ] && extra=(--hash-only)
+  "${S[@]}" sign --profile demo-pades "${extra[@]}" --pdf-password-file "$T/pdf-pw.txt" --in "$T/ein" --out "$T/eout-$mode" >/dev/null 2>&1
+  rc=$?
+  check "encrypted PDF with --pdf-password-file ($mode): exit 0" test "$rc" = 0
+  check "... pdfsig -upw says the signature is valid and the output still needs the password ($mode)" \
+    bash -c "pdfsig -nocert -upw pdf-pw '$T/eout-$mode/locked.pdf' 2>&1 | grep -q 'Signature is Valid.' && ! qpdf --check '$T/eout-$mode/locked.pdf' >/dev/null 2>&1"
+done
+
 # 5. XAdES and CAdES profiles, by the server and hash-only.
 printf '<?xml version="1.0" encoding="UTF-8"?>\n<invoice><id>2026-0042</id><total>12.50</total></invoice>\n' >"$T/x-in.xml"
 mkdir -p "$T/xin" && cp "$T/x-in.xml" "$T/xin/invoice.xml"
