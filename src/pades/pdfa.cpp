@@ -1,6 +1,6 @@
 #include "pades/pdfa.hpp"
 
-#include <regex>
+#include <string_view>
 
 #include "sigil/common/error.hpp"
 
@@ -9,12 +9,30 @@ namespace {
 
 using pdf::Object;
 
-// `pdfaid:<key>="v"` (attribute form) or `<pdfaid:key>v</pdfaid:key>` (element form).
-std::string xmp_value(const std::string& xmp, const std::string& key) {
-  const std::regex attr("pdfaid:" + key + "\\s*=\\s*[\"']\\s*([^\"'\\s]*)\\s*[\"']");
-  const std::regex elem("<pdfaid:" + key + ">\\s*([^<\\s]*)\\s*</pdfaid:" + key + ">");
-  std::smatch m;
-  if (std::regex_search(xmp, m, attr) || std::regex_search(xmp, m, elem)) return m[1].str();
+// `pdfaid:<key>="v"` (attribute form) or `<pdfaid:key>v</pdfaid:key>` (element form); at most a
+// short token is read (no regex: libstdc++'s recursive matcher overflows the stack on long input).
+std::string xmp_value(std::string_view xmp, const std::string& key) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  const auto token = [&](std::size_t at, std::string_view stop) {
+    while (at < xmp.size() && is_space(xmp[at])) ++at;
+    std::string v;
+    while (at < xmp.size() && v.size() < 16 && stop.find(xmp[at]) == std::string_view::npos && !is_space(xmp[at]))
+      v.push_back(xmp[at++]);
+    return v;
+  };
+  const std::string attr = "pdfaid:" + key;
+  for (std::size_t at = xmp.find(attr); at != std::string_view::npos; at = xmp.find(attr, at + 1)) {
+    if (at > 0 && xmp[at - 1] == '<') {  // the element form
+      if (at + attr.size() < xmp.size() && xmp[at + attr.size()] == '>') return token(at + attr.size() + 1, "<");
+      continue;
+    }
+    std::size_t p = at + attr.size();
+    while (p < xmp.size() && is_space(xmp[p])) ++p;
+    if (p >= xmp.size() || xmp[p] != '=') continue;
+    ++p;
+    while (p < xmp.size() && is_space(xmp[p])) ++p;
+    if (p < xmp.size() && (xmp[p] == '"' || xmp[p] == '\'')) return token(p + 1, "\"'");
+  }
   return {};
 }
 

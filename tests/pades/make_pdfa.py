@@ -7,6 +7,7 @@ files claim PDF/A without being fully conforming, which is all the signer's PDF/
   pdfa1b.pdf            PDF/A-1B, RGB output intent, element-form XMP
   pdfa2b-cmyk.pdf       PDF/A-2B, CMYK output intent (/N 4)
   pdfa2b-nointent.pdf   PDF/A-2B without an output intent
+  pdfa-hostile.pdf      a 1 MB pdfaid:part attribute value (claims nothing; must not hurt the reader)
 """
 import os
 import sys
@@ -59,3 +60,7 @@ for name, part, xmp, n in [("pdfa2b.pdf", 2, XMP_ATTR, 3), ("pdfa1b.pdf", 1, XMP
                            ("pdfa2b-cmyk.pdf", 2, XMP_ATTR, 4), ("pdfa2b-nointent.pdf", 2, XMP_ATTR, 0)]:
     with open(os.path.join(out, name), "wb") as f:
         f.write(build(part, xmp, n))
+
+HOSTILE = XMP_ATTR.replace(b'pdfaid:part="%d"', b'pdfaid:part="' + b"2" * (1 << 20) + b'"%d')
+with open(os.path.join(out, "pdfa-hostile.pdf"), "wb") as f:
+    f.write(build(2, HOSTILE, 3))

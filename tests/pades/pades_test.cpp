@@ -421,6 +421,8 @@ TEST_F(PadesTest, PdfaDocumentsStayPdfa) {
   auto big = params(ec());
   big.contents_size = 40000;
   refused("pdfa2b.pdf", big, "may not exceed 32767");
+  // A 1 MB attribute value claims nothing (and must not hurt the reader): Helvetica is allowed.
+  signs("pdfa-hostile.pdf", visible(std::nullopt, std::nullopt), "font=/Type1:False image=none");
   // Not PDF/A: Helvetica (not embedded) stays allowed.
   const fs::path plain = tmp_.path() / "plain.pdf";
   sign(corpus() / "base.pdf", plain, visible(std::nullopt, rgba), ec());
