@@ -115,11 +115,12 @@ void check_certification(pdf::Document& doc, const SignatureSlot& slot, const st
   if (level == 0 || slot.doc_timestamp) return;
   if (level == 1)
     throw Error(Errc::document_locked,
-                "the document is certified with DocMDP P=1: no further signatures or changes are allowed");
+                "the document is certified with DocMDP P=1: no further signatures or changes are allowed", true);
   if (level == 2 && existing == nullptr)
     throw Error(Errc::document_locked,
                 "the document is certified with DocMDP P=2: it may be signed only in one of its existing empty "
-                "signature fields (name one), not in a new field");
+                "signature fields (name one), not in a new field",
+                true);
 }
 
 }  // namespace

@@ -120,6 +120,11 @@ p=cat.get('/Perms'); p=o(p) if isinstance(p,str) else p
 sig=o(p['/DocMDP']); ref=sig['/Reference'][0]; ref=o(ref) if isinstance(ref,str) else ref
 print(ref['/TransformMethod'], ref['/TransformParams']['/P'])")
 check "the signed PDF is certified (DocMDP P=2): $docmdp" test "$docmdp" = "/DocMDP 2"
+# P=2 allows no new signature field: the demo profile (a new visible field) is refused with 409 and the rule.
+code=$("${CURL[@]}" -o "$T/locked.json" -w '%{http_code}' -H "Authorization: Bearer $(cat "$I/secrets/demo-signer.apikey")" \
+  --data-binary @"$T/alice-signed.pdf" "$BASE/api/v1/sign?profile=demo-pades")
+check "signing the certified PDF in a new field: 409 document_locked naming DocMDP P=2" \
+  python3 -c "import json;d=json.load(open('$T/locked.json'));assert '$code'=='409' and d['code']=='document_locked' and 'P=2' in d['error_description'], d"
 python3 - "$T/alice-signed.pdf" "$T/alice-tampered.pdf" <<'PY'
 import sys
 d = bytearray(open(sys.argv[1], 'rb').read())
