@@ -29,15 +29,6 @@ class Reader {
 
 }  // namespace
 
-unsigned winansi_to_unicode(unsigned char c) {
-  static constexpr unsigned k80[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-                                       0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
-                                       0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-                                       0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-  if (c >= 0x80 && c <= 0x9F) return k80[c - 0x80];
-  return c;
-}
-
 unsigned TrueTypeFont::glyph(char32_t cp) const {
   if (cp > 0xFFFF) return 0;
   const Reader r(data);

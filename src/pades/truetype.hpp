@@ -29,7 +29,4 @@ struct TrueTypeFont {
 // Throws Error(invalid_argument) for a file that is not a usable TrueType font.
 TrueTypeFont load_truetype(const std::filesystem::path& path);
 
-// Unicode code point of a WinAnsiEncoding code (0 when unassigned).
-unsigned winansi_to_unicode(unsigned char code);
-
 }  // namespace sigil::pades::detail
