@@ -1,7 +1,9 @@
 -- wrk script: CSC signatures/signHash through the whole HTTPS + token + SAD + audit path.
--- Each connection authorises a SCAL1 credential for SIGS signatures (credentials/authorize), then
--- spends the SAD NH hashes per signHash call; when it runs out it authorises again. Use one
--- connection per thread (-t N -c N) so each thread's requests are sequential.
+-- Each wrk thread authorises a SCAL1 credential for SIGS signatures (credentials/authorize) and its
+-- connections spend that SAD NH hashes per signHash call; when it runs low one connection
+-- authorises again while the others send csc/v2/info (not counted) until the new SAD arrives.
+-- Budget is taken when a request is sent, so calls in flight never overspend the SAD. Few wrk
+-- threads (-t 2) with many connections keep the load generator's own cost low.
 -- Environment: AT (access token), CRED (credential id), NH (hashes per call), ALGO (signAlgo OID),
 -- SIGS (signatures per SAD).
 local token = os.getenv("AT")
@@ -16,7 +18,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local sad, left, authorizing = nil, 0, false
+local sad, left, authorizing, waited = nil, 0, false, 0
 signatures, authorizations, failures = 0, 0, 0
 local hashes
 
@@ -32,8 +34,14 @@ function init(args)
 end
 
 function request()
-  if left < nh then
-    authorizing = true
+  if sad == nil or left < nh then
+    -- wrk may drop a thread's very first request (it is generated before the connections are
+    -- up): an authorisation unanswered after 64 other calls is sent again.
+    if authorizing and waited < 64 then
+      waited = waited + 1
+      return wrk.format("POST", "/csc/v2/info", headers, "{}")
+    end
+    authorizing, waited = true, 0
     return wrk.format("POST", "/csc/v2/credentials/authorize", headers,
       string.format('{"credentialID":"%s","numSignatures":%d}', cred, per_sad))
   end
@@ -44,14 +52,19 @@ function request()
 end
 
 function response(status, hdrs, body)
-  if authorizing then
+  local new_sad = body:match('"SAD":"([^"]+)"')
+  if new_sad then
     authorizing = false
     authorizations = authorizations + 1
-    sad = body:match('"SAD":"([^"]+)"')
-    if sad then left = per_sad else failures = failures + 1 end
-    return
+    sad, left = new_sad, per_sad
+  elseif body:find('"signatures"', 1, true) then
+    if status == 200 then signatures = signatures + nh else failures = failures + 1 end
+  elseif status ~= 200 then
+    -- A refused call (a signHash error has no "signatures" either): if an authorisation was
+    -- outstanding it may be this one, so let the next request try again.
+    failures = failures + 1
+    authorizing = false
   end
-  if status == 200 then signatures = signatures + nh else failures = failures + 1 end
 end
 
 function done(summary, latency, requests)

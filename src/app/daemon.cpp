@@ -407,6 +407,7 @@ struct Daemon::Impl {
     signing::Sources sources{timestamper, collector.get(), config.revocation.on_unavailable == "degrade"};
     signing = std::make_unique<signing::SigningService>(*store, *token, clock, sources, config.server.spool_dir);
     signing->set_audit(audit.log.get());
+    signing->set_record_cache_ttl(config.auth.cache);
     build_batches();
   }
 

@@ -20,7 +20,7 @@ namespace {
 struct Pending {
   Event event;
   std::promise<void> done;
-  const std::function<void(store::Database&)>* in_tx = nullptr;  // the appender waits, so it outlives the batch
+  const Sink::InTx* in_tx = nullptr;  // the appender waits, so it outlives the batch
   std::exception_ptr refused;                                      // in_tx threw: no record, this error
 };
 
@@ -151,22 +151,31 @@ struct AuditLog::Impl {
         written = 0;
         for (auto& p : batch) {
           p.refused = nullptr;
-          if (p.in_tx != nullptr) {
-            try {
-              tx.transaction(*p.in_tx);  // a savepoint: a refusal undoes only its own writes
-            } catch (...) {
-              p.refused = std::current_exception();
-              continue;
-            }
-          }
           Record r;
           r.seq = next.seq + 1;
           r.time = time;
-          r.event = p.event;
           r.prev_hash = next.hash;
-          r.hash = compute_hash(r);
+          std::string body;  // canonical_json once per record: it is hashed and stored
+          try {
+            if (p.in_tx != nullptr) {
+              // A savepoint: a refusal undoes only its own writes. The event in_tx completed must
+              // still be storable (valid UTF-8), or this caller alone is refused.
+              tx.transaction([&](store::Database& sp) {
+                (*p.in_tx)(sp, p.event);
+                r.event = p.event;
+                body = canonical_json(r);
+              });
+            } else {
+              r.event = p.event;
+              body = canonical_json(r);  // Error(invalid_argument) refuses this record only
+            }
+          } catch (...) {
+            p.refused = std::current_exception();
+            continue;
+          }
+          r.hash = compute_hash(r.prev_hash, body);
           tx.exec("INSERT INTO audit_records (seq, time, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
-                  {r.seq, r.time, canonical_json(r), r.prev_hash, r.hash});
+                  {r.seq, r.time, body, r.prev_hash, r.hash});
           next = Head{r.seq, r.hash};
           ++written;
         }
@@ -234,7 +243,7 @@ AuditLog::~AuditLog() {
 
 void AuditLog::append(Event event) { enqueue(std::move(event), nullptr); }
 
-void AuditLog::append_with(Event event, const std::function<void(store::Database&)>& in_tx, store::Database& db) {
+void AuditLog::append_with(Event event, const InTx& in_tx, store::Database& db) {
   if (&db != &impl_->db) {
     Sink::append_with(std::move(event), in_tx, db);
     return;
@@ -242,13 +251,9 @@ void AuditLog::append_with(Event event, const std::function<void(store::Database
   enqueue(std::move(event), &in_tx);
 }
 
-void AuditLog::enqueue(Event event, const std::function<void(store::Database&)>* in_tx) {
-  {
-    // Refuse what could never be stored before queueing it (invalid UTF-8).
-    Record probe;
-    probe.event = event;
-    (void)canonical_json(probe);
-  }
+void AuditLog::enqueue(Event event, const InTx* in_tx) {
+  // An event that could never be stored (invalid UTF-8) is refused by the writer, for its caller
+  // alone (write_batch): no probe here, canonical_json runs once per record.
   std::future<void> done;
   {
     std::lock_guard guard(impl_->mu);

@@ -28,8 +28,8 @@ std::string milliseconds_text(std::chrono::microseconds d) {
 
 }  // namespace
 
-void Sink::append_with(Event event, const std::function<void(store::Database&)>& in_tx, store::Database& db) {
-  db.transaction(in_tx);
+void Sink::append_with(Event event, const InTx& in_tx, store::Database& db) {
+  db.transaction([&](store::Database& tx) { in_tx(tx, event); });
   append(std::move(event));
 }
 

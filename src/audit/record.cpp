@@ -47,9 +47,10 @@ std::string canonical_json(const Record& r) {
   }
 }
 
-std::string compute_hash(const Record& r) {
-  Bytes input = hex_decode(r.prev_hash);
-  const std::string canonical = canonical_json(r);
+std::string compute_hash(const Record& r) { return compute_hash(r.prev_hash, canonical_json(r)); }
+
+std::string compute_hash(std::string_view prev_hash, std::string_view canonical) {
+  Bytes input = hex_decode(prev_hash);
   input.insert(input.end(), canonical.begin(), canonical.end());
   return hex_encode(ossl::digest(HashAlg::sha256, input));
 }

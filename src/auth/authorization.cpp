@@ -275,39 +275,57 @@ SadConsumption AuthorizationService::consume_sad(std::string_view sad, const Sad
     throw AuthError(f, std::move(internal));
   };
   if (use.hashes.empty()) throw AuthError(AuthFailure::hash_invalid, "nothing to sign");
-  const auto row = store_.database().query_one(
-      "SELECT id, transaction_id, user_id, client_id, credential_id, hash_alg, max_uses, used_count, expires_at, revoked "
-      "FROM sads WHERE sad_hash = $1",
-      {sha256_hex(sad)});
-  if (!row || row->get_int("revoked") != 0) refuse(AuthFailure::sad_unknown, "unknown or revoked SAD");
-  sad_id = row->get_text("id");
-  transaction_id = row->get_text("transaction_id");
-  if (row->get_text("user_id") != use.user_id) refuse(AuthFailure::sad_wrong_user, "SAD of user " + row->get_text("user_id"));
-  if (row->get_text("credential_id") != use.credential_id) {
-    refuse(AuthFailure::sad_wrong_credential, "SAD for credential " + row->get_text("credential_id"));
-  }
-  if (const auto client = row->opt_text("client_id"); client && client != use.client_id) {
-    refuse(AuthFailure::sad_wrong_client, "SAD of client " + *client);
-  }
-  if (now >= row->get_int("expires_at")) refuse(AuthFailure::sad_expired, "SAD expired");
-  const auto bound_alg = row->opt_text("hash_alg");
-  if (bound_alg && *bound_alg != hash_name(use.hash_alg)) refuse(AuthFailure::sad_hash_not_authorized, "other hash algorithm");
   for (const Bytes& h : use.hashes) {
     if (h.size() != digest_size(use.hash_alg)) throw AuthError(AuthFailure::hash_invalid);
   }
   const auto k = static_cast<std::int64_t>(use.hashes.size());
-  const std::int64_t max_uses = row->get_int("max_uses");
-  if (row->get_int("used_count") + k > max_uses) refuse(AuthFailure::sad_exhausted, "SAD used up");
+  const std::string sad_hash = sha256_hex(sad);
 
-  // The UPDATEs and the sad.used record are one write (the audit log's group commit): a SAD is
-  // spent exactly when its use is on record, and concurrent calls share one fsync.
-  std::int64_t used_after = max_uses;
-  const std::function<void(store::Database&)> spend = [&](store::Database& tx) {
-    if (tx.exec("UPDATE sads SET used_count = used_count + $2 "
-                "WHERE id = $1 AND used_count + $2 <= max_uses AND revoked = 0 AND expires_at > $3",
-                {sad_id, k, now}) != 1) {
-      throw AuthError(AuthFailure::sad_exhausted, "SAD used up concurrently");
+  // Every check and the spend run inside the audit log's group commit, on its writer's
+  // connection, together with the sad.used record (ADR 0018, 0020): a SAD is spent exactly when
+  // its use is on record, concurrent calls share one fsync, and what the caller's thread read
+  // from caches (the access token, the credential) is confirmed against the store at the moment
+  // of the spend, before the key is used.
+  std::int64_t remaining = 0;
+  const AuthEvents::Apply spend = [&](store::Database& tx, AuthEvent& used_event) {
+    const auto row = tx.query_one(
+        "SELECT id, transaction_id, user_id, client_id, credential_id, hash_alg, max_uses, used_count, expires_at, revoked "
+        "FROM sads WHERE sad_hash = $1",
+        {sad_hash});
+    if (!row || row->get_int("revoked") != 0) throw AuthError(AuthFailure::sad_unknown, "unknown or revoked SAD");
+    sad_id = row->get_text("id");
+    transaction_id = row->get_text("transaction_id");
+    used_event.sad_id = sad_id;
+    used_event.transaction_id = transaction_id;
+    if (row->get_text("user_id") != use.user_id) {
+      throw AuthError(AuthFailure::sad_wrong_user, "SAD of user " + row->get_text("user_id"));
     }
+    if (row->get_text("credential_id") != use.credential_id) {
+      throw AuthError(AuthFailure::sad_wrong_credential, "SAD for credential " + row->get_text("credential_id"));
+    }
+    if (const auto client = row->opt_text("client_id"); client && client != use.client_id) {
+      throw AuthError(AuthFailure::sad_wrong_client, "SAD of client " + *client);
+    }
+    if (now >= row->get_int("expires_at")) throw AuthError(AuthFailure::sad_expired, "SAD expired");
+    const auto bound_alg = row->opt_text("hash_alg");
+    if (bound_alg && *bound_alg != hash_name(use.hash_alg)) {
+      throw AuthError(AuthFailure::sad_hash_not_authorized, "other hash algorithm");
+    }
+    const std::int64_t max_uses = row->get_int("max_uses");
+    const std::int64_t used = row->get_int("used_count");
+    if (used + k > max_uses) throw AuthError(AuthFailure::sad_exhausted, "SAD used up");
+    if (use.token_id &&
+        !tx.query_one("SELECT 1 FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1 AND t.kind = 'access' "
+                      "AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.status = 'active'",
+                      {*use.token_id, now})) {
+      throw AuthError(AuthFailure::token_invalid, "access token revoked or expired, or its user disabled");
+    }
+    if (!tx.query_one("SELECT 1 FROM credentials WHERE id = $1 AND owner_user_id = $2 AND status = 'active'",
+                      {use.credential_id, use.user_id})) {
+      throw AuthError(AuthFailure::credential_disabled, "credential disabled, removed or no longer the user's");
+    }
+    // Read and written under the store's write lock: no other writer can spend in between.
+    tx.exec("UPDATE sads SET used_count = used_count + $2 WHERE id = $1", {sad_id, k});
     if (bound_alg) {
       // Each hash takes one unused authorised entry (a hash authorised twice may be signed twice).
       for (const Bytes& h : use.hashes) {
@@ -318,18 +336,18 @@ SadConsumption AuthorizationService::consume_sad(std::string_view sad, const Sad
         }
       }
     }
-    const auto after = tx.query_one("SELECT used_count FROM sads WHERE id = $1", {sad_id});
-    used_after = after ? after->get_int(0) : max_uses;
+    remaining = max_uses - used - k;
   };
   try {
-    events_.on_event_with(AuthEvent{AuthEventType::sad_consumed, use.user_id, use.credential_id, transaction_id,
-                                    use.client_id, std::nullopt, sad_id, k, std::nullopt},
+    // `spend` fills in the SAD's ids, which only the store knows.
+    events_.on_event_with(AuthEvent{AuthEventType::sad_consumed, use.user_id, use.credential_id, "", use.client_id,
+                                    std::nullopt, "", k, std::nullopt},
                           spend, store_.database());
   } catch (const AuthError& e) {
     // Rolled back: nothing was consumed and nothing recorded.
     refuse(e.failure(), e.internal_detail());
   }
-  return SadConsumption{sad_id, max_uses - used_after};
+  return SadConsumption{sad_id, remaining};
 }
 
 Sad AuthorizationService::extend_sad(std::string_view sad, const SadUse& caller, const std::vector<Bytes>& new_hashes) {

@@ -239,6 +239,7 @@ IssuedTokens OAuthService::exchange_code(std::string_view client_id, const std::
   if (row->get_int("used") != 0) {
     if (const auto grant = row->opt_text("grant_id")) {
       db_.exec("UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE grant_id = $1", {*grant, now});
+      tokens_.forget_cached();
     }
     throw AuthError(AuthFailure::grant_invalid, "authorization code replayed; its tokens are revoked");
   }

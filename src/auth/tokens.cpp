@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <mutex>
+#include <unordered_map>
 
 #include "sigil/auth/errors.hpp"
 #include "sigil/common/encoding.hpp"
@@ -38,8 +40,29 @@ std::string sha256_hex(std::string_view data) {
   return hex_encode(md);
 }
 
+// What authenticate() read about access tokens, by token hash, for options_.cache_ttl. Any
+// revocation through this service empties it. Bounded: emptied when full.
+struct TokenService::Cache {
+  struct Entry {
+    TokenInfo info;
+    Clock::time_point read_at;
+  };
+  static constexpr std::size_t kMax = 10000;
+  std::mutex mu;
+  std::unordered_map<std::string, Entry> entries;
+  std::uint64_t generation = 0;  // bumped by clear(): a read that raced a revocation is not kept
+
+  void clear() {
+    std::lock_guard lock(mu);
+    entries.clear();
+    ++generation;
+  }
+};
+
 TokenService::TokenService(store::Database& db, const Clock& clock, TokenOptions options)
-    : db_(db), clock_(clock), options_(options) {}
+    : db_(db), clock_(clock), options_(options), cache_(std::make_unique<Cache>()) {}
+
+TokenService::~TokenService() = default;
 
 IssuedTokens TokenService::issue(std::string_view user_id, const std::optional<std::string>& client_id,
                                  std::string_view scope, const std::optional<std::string>& credential_id,
@@ -73,17 +96,39 @@ IssuedTokens TokenService::issue(std::string_view user_id, const std::optional<s
 
 TokenInfo TokenService::authenticate(std::string_view access_token) {
   if (!well_formed(access_token, kAccessPrefix)) throw AuthError(AuthFailure::token_invalid, "malformed access token");
+  const std::string hash = sha256_hex(access_token);
+  const auto now = clock_.now();
+  std::uint64_t generation = 0;
+  if (options_.cache_ttl.count() > 0) {
+    std::lock_guard lock(cache_->mu);
+    generation = cache_->generation;
+    if (const auto it = cache_->entries.find(hash); it != cache_->entries.end()) {
+      if (now - it->second.read_at < options_.cache_ttl && now >= it->second.read_at) {
+        if (to_unix(now) >= it->second.info.expires_at) throw AuthError(AuthFailure::token_expired);
+        return it->second.info;
+      }
+      cache_->entries.erase(it);
+    }
+  }
   const auto row = db_.query_one(
       "SELECT t.id, t.grant_id, t.user_id, t.client_id, t.scope, t.credential_id, t.expires_at, t.revoked_at, u.status "
       "FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.kind = 'access'",
-      {sha256_hex(access_token)});
+      {hash});
   if (!row || !row->is_null("revoked_at") || row->get_text("status") != "active") {
     throw AuthError(AuthFailure::token_invalid, "unknown, revoked or disabled-user access token");
   }
-  if (to_unix(clock_.now()) >= row->get_int("expires_at")) throw AuthError(AuthFailure::token_expired);
-  return TokenInfo{row->get_text("id"),       row->get_text("grant_id"), row->get_text("user_id"),
-                   row->opt_text("client_id"), row->get_text("scope"),   row->opt_text("credential_id"),
-                   row->get_int("expires_at")};
+  if (to_unix(now) >= row->get_int("expires_at")) throw AuthError(AuthFailure::token_expired);
+  TokenInfo info{row->get_text("id"),       row->get_text("grant_id"), row->get_text("user_id"),
+                 row->opt_text("client_id"), row->get_text("scope"),   row->opt_text("credential_id"),
+                 row->get_int("expires_at")};
+  if (options_.cache_ttl.count() > 0) {
+    std::lock_guard lock(cache_->mu);
+    if (cache_->generation == generation) {
+      if (cache_->entries.size() >= Cache::kMax) cache_->entries.clear();
+      cache_->entries.insert_or_assign(hash, Cache::Entry{info, now});
+    }
+  }
+  return info;
 }
 
 IssuedTokens TokenService::refresh(std::string_view refresh_token, const std::optional<std::string>& client_id) {
@@ -100,6 +145,7 @@ IssuedTokens TokenService::refresh(std::string_view refresh_token, const std::op
   if (!row->is_null("used_at")) {
     // A rotated token presented again: someone holds a copy. Revoke the grant (RFC 9700 §4.14.2).
     db_.exec("UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE grant_id = $1", {grant, now});
+    cache_->clear();
     throw AuthError(AuthFailure::grant_invalid, "refresh token reused: grant " + grant + " revoked");
   }
   if (!row->is_null("revoked_at") || row->get_text("status") != "active" || now >= row->get_int("expires_at")) {
@@ -133,20 +179,27 @@ bool TokenService::revoke(std::string_view token) {
   if (!access && !well_formed(token, kRefreshPrefix)) return false;
   const std::string hash = sha256_hex(token);
   const std::int64_t now = to_unix(clock_.now());
+  bool found = false;
   if (access) {
-    return db_.exec("UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE token_hash = $1 AND kind = 'access'",
-                    {hash, now}) > 0;
+    found = db_.exec("UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE token_hash = $1 AND kind = 'access'",
+                     {hash, now}) > 0;
+  } else if (const auto row =
+                 db_.query_one("SELECT grant_id FROM auth_tokens WHERE token_hash = $1 AND kind = 'refresh'", {hash})) {
+    db_.exec("UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE grant_id = $1", {row->get_text(0), now});
+    found = true;
   }
-  const auto row = db_.query_one("SELECT grant_id FROM auth_tokens WHERE token_hash = $1 AND kind = 'refresh'", {hash});
-  if (!row) return false;
-  db_.exec("UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE grant_id = $1", {row->get_text(0), now});
-  return true;
+  cache_->clear();  // after the write (a read that raced it is dropped: Cache::generation)
+  return found;
 }
 
 std::int64_t TokenService::revoke_user(std::string_view user_id) {
-  return db_.exec("UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                  {std::string(user_id), to_unix(clock_.now())});
+  const auto n = db_.exec("UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                          {std::string(user_id), to_unix(clock_.now())});
+  cache_->clear();
+  return n;
 }
+
+void TokenService::forget_cached() { cache_->clear(); }
 
 std::int64_t TokenService::purge_expired() {
   return db_.exec("DELETE FROM auth_tokens WHERE expires_at < $1", {to_unix(clock_.now()) - kPurgeGrace});

@@ -19,6 +19,7 @@ auth::TokenOptions token_options(const config::AuthConfig& c) {
   o.access_ttl = c.access_token_ttl;
   o.credential_ttl = c.credential_token_ttl;
   o.refresh_ttl = c.refresh_token_ttl;
+  o.cache_ttl = c.cache;
   return o;
 }
 
@@ -109,9 +110,15 @@ audit::Event to_audit_event(const auth::AuthEvent& event) {
 
 void AuditAuthEvents::on_event(const auth::AuthEvent& event) { sink_.append(to_audit_event(event)); }
 
-void AuditAuthEvents::on_event_with(const auth::AuthEvent& event, const std::function<void(store::Database&)>& apply,
-                                    store::Database& db) {
-  sink_.append_with(to_audit_event(event), apply, db);
+void AuditAuthEvents::on_event_with(const auth::AuthEvent& event, const Apply& apply, store::Database& db) {
+  sink_.append_with(
+      to_audit_event(event),
+      [&](store::Database& tx, audit::Event& record) {
+        auth::AuthEvent completed = event;
+        apply(tx, completed);
+        record = to_audit_event(completed);
+      },
+      db);
 }
 
 AuthRuntime::AuthRuntime(const config::Config& config, store::Store& store, const Clock& clock, audit::Sink& audit)

@@ -127,6 +127,7 @@ void read_auth(Section s, AuthConfig& c) {
   s.get_duration("credential_token_ttl_seconds", c.credential_token_ttl, 10, 3600);
   s.get_duration("refresh_token_ttl_seconds", c.refresh_token_ttl, 60, 366LL * 24 * 3600);
   s.get_bool("client_cert_users", c.client_cert_users);
+  s.get_duration("cache_ms", c.cache, 0, 60'000);
   s.finish();
 }
 

@@ -110,9 +110,15 @@ struct SigningService::ResolvedCache {
              description == r.description && algorithms == r.algorithms;
     }
   };
+  struct Record {
+    std::string owner_user_id;
+    AttendedCredential attended;
+    Clock::time_point read_at;
+  };
   static constexpr std::size_t kMax = 4096;  // bounded: cleared when full (credentials are few and hot)
   std::mutex mu;
   std::unordered_map<std::string, std::shared_ptr<const Entry>> entries;
+  std::unordered_map<std::string, Record> records;  // credential(), for record_ttl_
 };
 
 SigningService::SigningService(store::Store& store, hsm::Token& token, const Clock& clock, Sources sources,
@@ -188,11 +194,27 @@ std::vector<AttendedCredential> SigningService::credentials_of(const Caller& cal
 }
 
 AttendedCredential SigningService::credential(const Caller& caller, std::string_view credential_id) {
-  const auto r = store_.credentials().get(credential_id);
-  if (!r || r->owner_user_id != caller.user_id || r->certificate_pem.empty()) {
-    throw Error(Errc::not_found, "no credential '" + std::string(credential_id) + "'", true);
+  const auto not_found = [&] { return Error(Errc::not_found, "no credential '" + std::string(credential_id) + "'", true); };
+  const auto now = clock_.now();
+  if (record_ttl_.count() > 0) {
+    std::lock_guard lock(resolved_->mu);
+    if (const auto it = resolved_->records.find(std::string(credential_id)); it != resolved_->records.end()) {
+      if (now >= it->second.read_at && now - it->second.read_at < record_ttl_) {
+        if (it->second.owner_user_id != caller.user_id) throw not_found();
+        return it->second.attended;
+      }
+      resolved_->records.erase(it);
+    }
   }
-  return AttendedCredential{resolve(*r), r->status == "active", r->scal, r->second_factor, r->unattended};
+  const auto r = store_.credentials().get(credential_id);
+  if (!r || r->owner_user_id != caller.user_id || r->certificate_pem.empty()) throw not_found();
+  AttendedCredential out{resolve(*r), r->status == "active", r->scal, r->second_factor, r->unattended};
+  if (record_ttl_.count() > 0) {
+    std::lock_guard lock(resolved_->mu);
+    if (resolved_->records.size() >= ResolvedCache::kMax) resolved_->records.clear();
+    resolved_->records.insert_or_assign(r->id, ResolvedCache::Record{r->owner_user_id, out, now});
+  }
+  return out;
 }
 
 std::vector<Bytes> SigningService::sign_digests_authorized(const Caller& caller, std::string_view credential_id,

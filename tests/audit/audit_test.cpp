@@ -338,7 +338,7 @@ TEST_F(AuditTest, AppendWithCommitsItsWritesAndItsRecordTogether) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
         const int n = t * 1000 + i;
-        const std::function<void(store::Database&)> spend = [n](store::Database& tx) {
+        const audit::Sink::InTx spend = [n](store::Database& tx, audit::Event&) {
           tx.exec("INSERT INTO spent (n) VALUES ($1)", {std::int64_t{n}});
           if (n % 5 == 0) throw Error(Errc::invalid_argument, "refused by the action");  // after a write
         };
@@ -364,11 +364,36 @@ TEST_F(AuditTest, AppendWithCommitsItsWritesAndItsRecordTogether) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+// in_tx may complete the event with what it found in the store; the record is built from the
+// completed event. An event it leaves unstorable (invalid UTF-8) refuses only its caller, with its
+// writes rolled back, and the rest of the batch commits.
+TEST_F(AuditTest, AppendWithRecordsTheEventAsInTxCompletedIt) {
+  db_->exec_script("CREATE TABLE spent (n INTEGER NOT NULL)");
+  AuditLog log(*db_, clock_, signer_.get(), fast(0));
+  const audit::Sink::InTx complete = [](store::Database& tx, audit::Event& e) {
+    tx.exec("INSERT INTO spent (n) VALUES (1)");
+    e.details["sad_id"] = "sad-found-in-tx";
+  };
+  log.append_with(event(1), complete, *db_);
+  const audit::Sink::InTx broken = [](store::Database& tx, audit::Event& e) {
+    tx.exec("INSERT INTO spent (n) VALUES (2)");
+    e.details["sad_id"] = std::string("\xff\xfe");
+  };
+  EXPECT_SIGIL_ERROR(log.append_with(event(2), broken, *db_), Errc::invalid_argument);
+  log.append(event(3));
+  const Trail t = read_all(*db_);
+  ASSERT_EQ(t.records.size(), 2u);
+  EXPECT_EQ(t.records[0].event.details.at("sad_id"), "sad-found-in-tx");
+  EXPECT_EQ(t.records[1].event.request_id, "req-3");
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent")->get_int(0), 1);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent WHERE n = 2")->get_int(0), 0);
+}
+
 TEST_F(AuditTest, AppendWithLeavesNoWriteWhenTheRecordCannotBeCommitted) {
   db_->exec_script("CREATE TABLE spent (n INTEGER NOT NULL)");
   FaultyDatabase faulty(*db_);
   AuditLog log(faulty, clock_, signer_.get(), fast(0));
-  const std::function<void(store::Database&)> spend = [](store::Database& tx) { tx.exec("INSERT INTO spent (n) VALUES (1)"); };
+  const audit::Sink::InTx spend = [](store::Database& tx, audit::Event&) { tx.exec("INSERT INTO spent (n) VALUES (1)"); };
   faulty.fail_after = true;  // the action and the insert run, then the commit fails
   EXPECT_SIGIL_ERROR_AUDIT(log.append_with(event(1), spend, faulty));
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent")->get_int(0), 0);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "auth_fixture.hpp"
+#include "sigil/auth/tokens.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/otp/otp.hpp"
 
@@ -51,7 +52,7 @@ class AuthorizationTest : public AuthStoreTest {
     return r;
   }
   static SadUse use(const std::string& user, const std::string& cred, std::vector<Bytes> hashes) {
-    return SadUse{user, std::nullopt, cred, std::move(hashes), HashAlg::sha256};
+    return SadUse{user, std::nullopt, cred, std::move(hashes), HashAlg::sha256, std::nullopt};
   }
 
   otp::OtpEnrolments enrolments_;
@@ -370,6 +371,50 @@ TEST_F(AuthorizationTest, AuditFailureLeavesNoUsableSad) {
   EXPECT_SIGIL_ERROR(service_->authorize_credential(request(alice_, cred, 1)), Errc::audit_unavailable);
   const auto row = db().query_one("SELECT COUNT(*) FROM sads WHERE revoked = 0");
   EXPECT_EQ(row->get_int(0), 0);
+}
+
+// The spend reads the SAD, the caller's access token and the credential inside the commit that
+// records it, so what a caller's thread took from a cache (TokenService, SigningService) is
+// confirmed against the store before the key is used; a refusal spends nothing.
+TEST_F(AuthorizationTest, SpendRechecksTokenAndCredentialAgainstTheStore) {
+  TokenService tokens(db(), clock_);
+  const std::string cred = credential(alice_, "none", 1);
+  const Sad sad = service_->authorize_credential(request(alice_, cred, 10));
+  const IssuedTokens t = tokens.issue(alice_, std::nullopt, "service");
+  SadUse u = use(alice_, cred, {digest('a')});
+  u.token_id = tokens.authenticate(t.access_token.view()).id;
+  EXPECT_EQ(service_->consume_sad(sad.value.view(), u).remaining, 9);
+
+  // Revoked behind the cache's back (another process): refused, nothing spent, the refusal recorded.
+  db().exec("UPDATE auth_tokens SET revoked_at = 1 WHERE token_hash = $1", {sha256_hex(t.access_token.view())});
+  EXPECT_NO_THROW(tokens.authenticate(t.access_token.view()));  // still cached
+  EXPECT_AUTH_FAILURE(service_->consume_sad(sad.value.view(), u), AuthFailure::token_invalid);
+  EXPECT_EQ(db().query_one("SELECT used_count FROM sads WHERE id = $1", {sad.id})->get_int(0), 1);
+  EXPECT_EQ(events_.events.back().type, AuthEventType::sad_refused);
+  EXPECT_EQ(events_.events.back().sad_id, sad.id);
+
+  // The user disabled: the token no longer counts either.
+  const IssuedTokens t2 = tokens.issue(alice_, std::nullopt, "service");
+  u.token_id = tokens.authenticate(t2.access_token.view()).id;
+  store_->users().set_status(alice_, store::UserStatus::disabled);
+  EXPECT_AUTH_FAILURE(service_->consume_sad(sad.value.view(), u), AuthFailure::token_invalid);
+  store_->users().set_status(alice_, store::UserStatus::active);
+  EXPECT_EQ(service_->consume_sad(sad.value.view(), u).remaining, 8);
+
+  // The credential disabled, or given to someone else.
+  store_->credentials().set_status(cred, "disabled");
+  EXPECT_AUTH_FAILURE(service_->consume_sad(sad.value.view(), u), AuthFailure::credential_disabled);
+  store_->credentials().set_status(cred, "active");
+  db().exec("UPDATE credentials SET owner_user_id = $1 WHERE id = $2", {bob_, cred});
+  EXPECT_AUTH_FAILURE(service_->consume_sad(sad.value.view(), u), AuthFailure::credential_disabled);
+  db().exec("UPDATE credentials SET owner_user_id = $1 WHERE id = $2", {alice_, cred});
+  EXPECT_EQ(service_->consume_sad(sad.value.view(), u).remaining, 7);
+
+  // The sad.used record names the SAD and its transaction, which only the spend read.
+  const AuthEvent& used = events_.events.back();
+  EXPECT_EQ(used.type, AuthEventType::sad_consumed);
+  EXPECT_EQ(used.sad_id, sad.id);
+  EXPECT_EQ(used.transaction_id, sad.transaction_id);
 }
 
 TEST_F(AuthorizationTest, PurgeRemovesExpiredState) {

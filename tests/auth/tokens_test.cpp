@@ -83,6 +83,40 @@ TEST_F(TokensTest, RevokingARefreshTokenRevokesItsGrantButNotTheOtherWayRound) {
   EXPECT_GE(tokens_.purge_expired(), 4);
 }
 
+// authenticate() reuses what it read for cache_ttl (2 s by default). Revocations through the
+// service, or announced with forget_cached(), take effect at once; one behind its back (another
+// process) when the entry ages out. The signing path does not rely on it: consume_sad re-reads
+// the token (AuthorizationTest.SpendRechecksTokenAndCredentialAgainstTheStore).
+TEST_F(TokensTest, CachedTokensStayRevocable) {
+  const IssuedTokens t = tokens_.issue(alice_, std::nullopt, "service");
+  (void)tokens_.authenticate(t.access_token.view());  // now cached
+  EXPECT_TRUE(tokens_.revoke(t.access_token.view()));
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view()), AuthFailure::token_invalid);
+
+  const IssuedTokens t2 = tokens_.issue(alice_, std::nullopt, "service");
+  (void)tokens_.authenticate(t2.access_token.view());
+  db().exec("UPDATE auth_tokens SET revoked_at = 1 WHERE token_hash = $1", {sha256_hex(t2.access_token.view())});
+  EXPECT_NO_THROW(tokens_.authenticate(t2.access_token.view()));  // the cache still answers
+  clock_.advance(std::chrono::seconds{2});
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t2.access_token.view()), AuthFailure::token_invalid);
+
+  const IssuedTokens t3 = tokens_.issue(alice_, std::nullopt, "service");
+  (void)tokens_.authenticate(t3.access_token.view());
+  store_->users().set_status(alice_, store::UserStatus::disabled);
+  tokens_.forget_cached();
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t3.access_token.view()), AuthFailure::token_invalid);
+  store_->users().set_status(alice_, store::UserStatus::active);
+
+  // cache_ttl 0: every call reads the store.
+  TokenOptions o;
+  o.cache_ttl = std::chrono::milliseconds{0};
+  TokenService uncached(db(), clock_, o);
+  const IssuedTokens t4 = uncached.issue(alice_, std::nullopt, "service");
+  (void)uncached.authenticate(t4.access_token.view());
+  db().exec("UPDATE auth_tokens SET revoked_at = 1 WHERE token_hash = $1", {sha256_hex(t4.access_token.view())});
+  EXPECT_AUTH_FAILURE(uncached.authenticate(t4.access_token.view()), AuthFailure::token_invalid);
+}
+
 TEST(Pkce, Rfc7636AppendixB) {
   EXPECT_EQ(pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
   EXPECT_AUTH_FAILURE(pkce_s256("short"), AuthFailure::pkce_invalid);
@@ -227,7 +261,7 @@ TEST_F(OAuthTest, CredentialScopeTokenIsTheSad) {
   const TokenInfo info = tokens_.authenticate(t.access_token.view());
   EXPECT_EQ(info.scope, "credential");
 
-  const SadUse use{alice_, info.client_id, cred, {Bytes(32, 7)}, HashAlg::sha256};
+  const SadUse use{alice_, info.client_id, cred, {Bytes(32, 7)}, HashAlg::sha256, std::nullopt};
   EXPECT_AUTH_FAILURE(authz.consume_sad(sad.value.view(), use), AuthFailure::sad_unknown);  // re-keyed
   SadUse other_client = use;
   other_client.client_id = "cl_other";

@@ -80,6 +80,7 @@ inline void expect_same(const Config& e, const Config& a) {
   EXPECT_EQ(e.auth.lockout, a.auth.lockout);
   EXPECT_EQ(e.auth.key_file, a.auth.key_file);
   EXPECT_EQ(e.auth.access_token_ttl, a.auth.access_token_ttl);
+  EXPECT_EQ(e.auth.cache, a.auth.cache);
   EXPECT_EQ(e.auth.credential_token_ttl, a.auth.credential_token_ttl);
   EXPECT_EQ(e.auth.refresh_token_ttl, a.auth.refresh_token_ttl);
   EXPECT_EQ(e.auth.client_cert_users, a.auth.client_cert_users);

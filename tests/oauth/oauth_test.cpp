@@ -301,7 +301,7 @@ TEST_F(OAuthApi, CredentialScopeWithPin) {
   EXPECT_EQ(t.body["expires_in"], 300);
   EXPECT_FALSE(t.body.contains("refresh_token"));
   // The credential-scope token is the SAD: one signature over exactly that hash.
-  const SadUse use{alice_, portal_.client.client_id, cred, {hash_}, HashAlg::sha256};
+  const SadUse use{alice_, portal_.client.client_id, cred, {hash_}, HashAlg::sha256, std::nullopt};
   EXPECT_EQ(authz_->consume_sad(t.body["access_token"].get<std::string>(), use).remaining, 0);
   EXPECT_AUTH_FAILURE(authz_->consume_sad(t.body["access_token"].get<std::string>(), use), AuthFailure::sad_exhausted);
 }
@@ -342,7 +342,7 @@ TEST_F(OAuthApi, CredentialScopeWithDeliveredOtp) {
   ASSERT_EQ(done.status, 302) << done.res.body;
   const Reply t = token(code_grant(param(done.location(), "code")), {});
   ASSERT_EQ(t.status, 200) << t.body;
-  const SadUse use{alice_, portal_.client.client_id, cred, {hash_}, HashAlg::sha256};
+  const SadUse use{alice_, portal_.client.client_id, cred, {hash_}, HashAlg::sha256, std::nullopt};
   EXPECT_EQ(authz_->consume_sad(t.body["access_token"].get<std::string>(), use).remaining, 0);
   // The ticket was single use.
   EXPECT_EQ(submit(wrong, {{"pin", "1234"}, {"otp", otp}}).status, 400);

@@ -69,7 +69,7 @@ class AuditLog final : public Sink {
   // and only this caller gets the exception (the rest of the batch commits). in_tx runs on the
   // writer thread holding the write lock: a few statements, nothing slow. A `db` other than the
   // log's own falls back to Sink::append_with.
-  void append_with(Event event, const std::function<void(store::Database&)>& in_tx, store::Database& db) override;
+  void append_with(Event event, const InTx& in_tx, store::Database& db) override;
   // Throws Error(audit_unavailable) when closed, or when the last batch failed and the database
   // does not answer a ping now (a successful ping clears the failure; the next batch then proves
   // whether writing works again).
@@ -85,7 +85,7 @@ class AuditLog final : public Sink {
   AuditStats stats() const;
 
  private:
-  void enqueue(Event event, const std::function<void(store::Database&)>* in_tx);
+  void enqueue(Event event, const InTx* in_tx);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -36,11 +36,13 @@ class Sink {
   virtual void append(Event event) = 0;
   // The record and the store writes it reports, as one unit: `in_tx` runs on `db` inside the
   // transaction that makes the record durable, so both land or neither does (a SAD is spent if
-  // and only if its sad.used record exists). If in_tx throws, neither is written and its exception
-  // propagates. AuditLog does this inside its group commit (one fsync for a whole batch of calls);
-  // this default (test sinks, or a `db` other than the log's) runs in_tx in its own transaction
-  // and then appends, which is not atomic.
-  virtual void append_with(Event event, const std::function<void(store::Database&)>& in_tx, store::Database& db);
+  // and only if its sad.used record exists). in_tx may complete the event with what it found in
+  // the store (ids); the record is built from the event as in_tx left it. If in_tx throws,
+  // neither is written and its exception propagates. AuditLog does this inside its group commit
+  // (one fsync for a whole batch of calls); this default (test sinks, or a `db` other than the
+  // log's) runs in_tx in its own transaction and then appends, which is not atomic.
+  using InTx = std::function<void(store::Database&, Event&)>;
+  virtual void append_with(Event event, const InTx& in_tx, store::Database& db);
   // A cheap preflight before state-changing work: throws Error(audit_unavailable) when appends are
   // known to fail right now (log closed, or the last write failed and the store still does not
   // answer). Passing it does not guarantee the later append() succeeds.

@@ -62,6 +62,8 @@ const std::string& genesis_hash();
 std::string canonical_json(const Record& r);
 // hash(record) as defined above, from its other fields.
 std::string compute_hash(const Record& r);
+// The same from the record's prev_hash and its canonical_json, when the caller has it already.
+std::string compute_hash(std::string_view prev_hash, std::string_view canonical);
 // The inverse of canonical_json: a Record (hash left empty). Throws Error(invalid_argument).
 Record parse_canonical(const std::string& json);
 // checkpoint_digest as defined above (32 bytes).

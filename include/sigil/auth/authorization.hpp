@@ -75,12 +75,14 @@ class AuthEvents {
   virtual void on_event(const AuthEvent& event) = 0;
   // The store writes an event reports (`apply`) and the event itself, atomically where the sink
   // can: the audit log runs apply inside the group commit that makes the record durable (one
-  // shared fsync for every concurrent SAD use). If apply throws, nothing is written and the
+  // shared fsync for every concurrent SAD use). apply may complete the event (ids it found); the
+  // record is made from the event as apply left it. If apply throws, nothing is written and the
   // exception propagates. This default runs apply in its own transaction, then on_event.
-  virtual void on_event_with(const AuthEvent& event, const std::function<void(store::Database&)>& apply,
-                             store::Database& db) {
-    db.transaction(apply);
-    on_event(event);
+  using Apply = std::function<void(store::Database&, AuthEvent&)>;
+  virtual void on_event_with(const AuthEvent& event, const Apply& apply, store::Database& db) {
+    AuthEvent e = event;
+    db.transaction([&](store::Database& tx) { apply(tx, e); });
+    on_event(e);
   }
 };
 
@@ -123,6 +125,10 @@ struct SadUse {
   std::string credential_id;
   std::vector<Bytes> hashes;  // the digests about to be signed (one signature each)
   HashAlg hash_alg = HashAlg::sha256;
+  // The access token the caller presented (TokenInfo::id): the spend confirms it is still valid
+  // (not revoked or expired, its user active) against the store, as the caller's check may have
+  // come from TokenService's cache.
+  std::optional<std::string> token_id;
 };
 
 struct SadConsumption {
@@ -151,8 +157,10 @@ class AuthorizationService {
   Sad authorize_credential(const CredentialAuthRequest& request);
 
   // Consumes one signature per hash from the SAD, atomically; refusals: sad_unknown, sad_wrong_user,
-  // sad_wrong_credential, sad_wrong_client, sad_expired, sad_hash_not_authorized, sad_exhausted.
-  // On refusal nothing is consumed.
+  // sad_wrong_credential, sad_wrong_client, sad_expired, sad_hash_not_authorized, sad_exhausted,
+  // token_invalid (use.token_id no longer valid), credential_disabled (the credential is disabled,
+  // gone or no longer the user's). On refusal nothing is consumed. Every check reads the store
+  // inside the commit that spends the SAD, so it holds at the moment the key may be used.
   SadConsumption consume_sad(std::string_view sad, const SadUse& use);
   // CSC credentials/extendTransaction: a fresh SAD of the same transaction for the signatures left
   // (the budget never grows), valid sad_ttl from now, bound to the old SAD's unused hashes plus

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@ struct TokenOptions {
   std::chrono::seconds access_ttl{3600};
   std::chrono::seconds credential_ttl{300};        // scope "credential" tokens (no refresh token)
   std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+  // How long authenticate() reuses what it read about an access token (0 = read every time).
+  // Revocations through this service take effect at once; a revocation or a user disabled by
+  // another process (sigilctl --local, another node) within this time. Signing re-checks the
+  // token in the commit that spends the SAD, so the cache never lets a revoked token sign.
+  std::chrono::milliseconds cache_ttl{2000};
 };
 
 struct IssuedTokens {
@@ -45,6 +51,9 @@ class TokenService {
  public:
   // `db` and `clock` must outlive the service.
   TokenService(store::Database& db, const Clock& clock, TokenOptions options = {});
+  ~TokenService();
+  TokenService(const TokenService&) = delete;
+  TokenService& operator=(const TokenService&) = delete;
 
   // New tokens for a user (CSC auth/login, the OAuth token endpoint). scope "service" or
   // "credential" (then `credential_id` is required and no refresh token is issued).
@@ -68,11 +77,15 @@ class TokenService {
   std::int64_t revoke_user(std::string_view user_id);
   // Deletes tokens that expired more than a day ago; returns how many.
   std::int64_t purge_expired();
+  // Drops what authenticate() cached (after revoking tokens by other means than this service).
+  void forget_cached();
 
  private:
+  struct Cache;
   store::Database& db_;
   const Clock& clock_;
   TokenOptions options_;
+  std::unique_ptr<Cache> cache_;
 };
 
 // Lowercase hex SHA-256 (how tokens, codes and SADs are stored).

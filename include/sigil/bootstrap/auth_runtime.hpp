@@ -29,8 +29,7 @@ class AuditAuthEvents final : public auth::AuthEvents {
  public:
   explicit AuditAuthEvents(audit::Sink& sink) : sink_(sink) {}
   void on_event(const auth::AuthEvent& event) override;
-  void on_event_with(const auth::AuthEvent& event, const std::function<void(store::Database&)>& apply,
-                     store::Database& db) override;
+  void on_event_with(const auth::AuthEvent& event, const Apply& apply, store::Database& db) override;
 
  private:
   audit::Sink& sink_;

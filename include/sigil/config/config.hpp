@@ -95,6 +95,7 @@ struct AuthConfig {
   std::chrono::seconds credential_token_ttl{300};       // scope "credential" tokens
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
   bool client_cert_users = false;                       // mTLS: the certificate's CN names a service user
+  std::chrono::milliseconds cache{2000};                // reuse of a read access token / credential record (0 = off)
 };
 
 // [authorization]: credential authorisation (CSC credentials/authorize), attempts and SADs.

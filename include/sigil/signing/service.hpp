@@ -114,7 +114,9 @@ class SigningService {
                     const Bytes& digest, bool raw_ecdsa = false);
 
   // Attended signing (CSC): every credential with a certificate the caller owns, active or
-  // disabled; others are invisible. credential(): Error(not_found, public) when not the caller's.
+  // disabled; others are invisible. credential(): Error(not_found, public) when not the caller's;
+  // it reuses a record it read for the record cache's time (set_record_cache_ttl). What it said
+  // about status and ownership is confirmed when the SAD is spent (AuthorizationService::consume_sad).
   std::vector<AttendedCredential> credentials_of(const Caller& caller);
   AttendedCredential credential(const Caller& caller, std::string_view credential_id);
 
@@ -167,6 +169,8 @@ class SigningService {
   // Every signature is recorded here before its result is returned (fail closed: when the record
   // cannot be written the operation fails with audit_unavailable). Null: no audit (unit tests).
   void set_audit(audit::Sink* sink) { audit_ = sink; }
+  // How long credential() reuses a credential record it read (0, the default: read every call).
+  void set_record_cache_ttl(std::chrono::milliseconds ttl) { record_ttl_ = ttl; }
 
   // The KeySigner of a resolved credential (for the format engines' one-shot paths).
   std::unique_ptr<KeySigner> key_signer(const ResolvedCredential& credential);
@@ -185,8 +189,9 @@ class SigningService {
               const Error* error);
 
   // Parsed credentials by id, reused while the stored record (certificate, chain, key, algorithms)
-  // is unchanged; status and ownership are read from the store on every call.
+  // is unchanged; and credential()'s records, for record_ttl_.
   struct ResolvedCache;
+  std::chrono::milliseconds record_ttl_{0};
   std::unique_ptr<ResolvedCache> resolved_;
   ResolvedCredential resolve(const store::CredentialRecord& r);
 

@@ -306,6 +306,7 @@ http::Response sign_doc(CscContext& ctx, http::Request& req, Call& call) {
   auth::SadUse use;
   use.user_id = s.token.user_id;
   use.client_id = s.token.client_id;
+  use.token_id = s.token.id;
   use.credential_id = a.credential.id;
   use.hashes = sad_hashes;
   use.hash_alg = sad_alg.value_or(HashAlg::sha256);

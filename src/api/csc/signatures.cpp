@@ -40,6 +40,7 @@ http::Response sign_hash(CscContext& ctx, http::Request& req, Call& call) {
   auth::SadUse use;
   use.user_id = s.token.user_id;
   use.client_id = s.token.client_id;
+  use.token_id = s.token.id;
   use.credential_id = a.credential.id;
   use.hashes = *hashes;
   use.hash_alg = alg.hash;
