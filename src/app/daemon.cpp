@@ -478,6 +478,9 @@ void Daemon::Impl::register_csc() {
   c.info.description = config.csc.description;
   c.multisign = config.authorization.max_signatures;
   c.audit = audit.log.get();
+  c.commit_sad_with = [this](const auth::SadSpend& spend, audit::Event signature_record) {
+    auth->events.on_spend_with(spend, std::move(signature_record), store->database());
+  };
   c.oauth2_base = config.csc.oauth2_base_uri;  // register_oauth() serves it; "" = from the Host header
   c.tls = config.server.tls;
   api::csc::register_routes(router, c);

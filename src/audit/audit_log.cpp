@@ -18,9 +18,9 @@ namespace sigil::audit {
 namespace {
 
 struct Pending {
-  Event event;
+  std::vector<Event> events;  // chained in order, all or none
   std::promise<void> done;
-  const Sink::InTx* in_tx = nullptr;  // the appender waits, so it outlives the batch
+  const Sink::InTxAll* in_tx = nullptr;  // the appender waits, so it outlives the batch
   std::exception_ptr refused;                                      // in_tx threw: no record, this error
 };
 
@@ -151,33 +151,45 @@ struct AuditLog::Impl {
         written = 0;
         for (auto& p : batch) {
           p.refused = nullptr;
-          Record r;
-          r.seq = next.seq + 1;
-          r.time = time;
-          r.prev_hash = next.hash;
-          std::string body;  // canonical_json once per record: it is hashed and stored
+          // canonical_json once per record (it is hashed and stored), for all of the entry's
+          // records before any is written: an unstorable one refuses this caller alone.
+          std::vector<Record> records(p.events.size());
+          std::vector<std::string> bodies(p.events.size());
+          const auto chain = [&] {  // numbered, chained and hashed; nothing written yet
+            Head h = next;
+            for (std::size_t i = 0; i < p.events.size(); ++i) {
+              Record& r = records[i];
+              r.seq = h.seq + 1;
+              r.time = time;
+              r.prev_hash = h.hash;
+              r.event = p.events[i];
+              bodies[i] = canonical_json(r);  // Error(invalid_argument) refuses this caller alone
+              r.hash = compute_hash(r.prev_hash, bodies[i]);
+              h = Head{r.seq, r.hash};
+            }
+          };
           try {
             if (p.in_tx != nullptr) {
-              // A savepoint: a refusal undoes only its own writes. The event in_tx completed must
-              // still be storable (valid UTF-8), or this caller alone is refused.
+              // A savepoint: a refusal undoes only its own writes. The events in_tx completed
+              // must still be storable.
               tx.transaction([&](store::Database& sp) {
-                (*p.in_tx)(sp, p.event);
-                r.event = p.event;
-                body = canonical_json(r);
+                (*p.in_tx)(sp, p.events);
+                chain();
               });
             } else {
-              r.event = p.event;
-              body = canonical_json(r);  // Error(invalid_argument) refuses this record only
+              chain();
             }
           } catch (...) {
             p.refused = std::current_exception();
             continue;
           }
-          r.hash = compute_hash(r.prev_hash, body);
-          tx.exec("INSERT INTO audit_records (seq, time, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
-                  {r.seq, r.time, body, r.prev_hash, r.hash});
-          next = Head{r.seq, r.hash};
-          ++written;
+          for (std::size_t i = 0; i < records.size(); ++i) {
+            const Record& r = records[i];
+            tx.exec("INSERT INTO audit_records (seq, time, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
+                    {r.seq, r.time, bodies[i], r.prev_hash, r.hash});
+            next = Head{r.seq, r.hash};
+            ++written;
+          }
         }
       });
       {
@@ -241,24 +253,39 @@ AuditLog::~AuditLog() {
   }
 }
 
-void AuditLog::append(Event event) { enqueue(std::move(event), nullptr); }
+void AuditLog::append(Event event) {
+  std::vector<Event> events;
+  events.push_back(std::move(event));
+  enqueue(std::move(events), nullptr);
+}
 
 void AuditLog::append_with(Event event, const InTx& in_tx, store::Database& db) {
   if (&db != &impl_->db) {
     Sink::append_with(std::move(event), in_tx, db);
     return;
   }
-  enqueue(std::move(event), &in_tx);
+  std::vector<Event> events;
+  events.push_back(std::move(event));
+  const InTxAll one = [&in_tx](store::Database& tx, std::vector<Event>& e) { in_tx(tx, e.front()); };
+  enqueue(std::move(events), &one);
 }
 
-void AuditLog::enqueue(Event event, const InTx* in_tx) {
+void AuditLog::append_all_with(std::vector<Event> events, const InTxAll& in_tx, store::Database& db) {
+  if (&db != &impl_->db) {
+    Sink::append_all_with(std::move(events), in_tx, db);
+    return;
+  }
+  enqueue(std::move(events), &in_tx);
+}
+
+void AuditLog::enqueue(std::vector<Event> events, const InTxAll* in_tx) {
   // An event that could never be stored (invalid UTF-8) is refused by the writer, for its caller
   // alone (write_batch): no probe here, canonical_json runs once per record.
   std::future<void> done;
   {
     std::lock_guard guard(impl_->mu);
     if (impl_->stopping) throw Error(Errc::audit_unavailable, "audit log closed");
-    impl_->queue.push_back(Pending{std::move(event), {}, in_tx, nullptr});
+    impl_->queue.push_back(Pending{std::move(events), {}, in_tx, nullptr});
     done = impl_->queue.back().done.get_future();
   }
   impl_->wake.notify_one();

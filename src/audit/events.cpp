@@ -33,6 +33,11 @@ void Sink::append_with(Event event, const InTx& in_tx, store::Database& db) {
   append(std::move(event));
 }
 
+void Sink::append_all_with(std::vector<Event> events, const InTxAll& in_tx, store::Database& db) {
+  db.transaction([&](store::Database& tx) { in_tx(tx, events); });
+  for (auto& e : events) append(std::move(e));
+}
+
 Event make_event(std::string_view type, const Actor& actor, bool success) {
   Event e;
   e.type = std::string(type);

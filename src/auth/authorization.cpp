@@ -265,38 +265,34 @@ Sad AuthorizationService::authorize_credential(const CredentialAuthRequest& r) {
   return sad;
 }
 
-SadConsumption AuthorizationService::consume_sad(std::string_view sad, const SadUse& use) {
-  const std::int64_t now = to_unix(clock_.now());
-  std::string sad_id;
-  std::string transaction_id;
-  const auto refuse = [&](AuthFailure f, std::string internal) {
-    events_.on_event(AuthEvent{AuthEventType::sad_refused, use.user_id, use.credential_id, transaction_id, use.client_id, f,
-                               sad_id, static_cast<std::int64_t>(use.hashes.size()), std::nullopt});
-    throw AuthError(f, std::move(internal));
-  };
+SadSpend AuthorizationService::prepare_sad_use(std::string_view sad, const SadUse& use, bool signed_first) const {
   if (use.hashes.empty()) throw AuthError(AuthFailure::hash_invalid, "nothing to sign");
   for (const Bytes& h : use.hashes) {
     if (h.size() != digest_size(use.hash_alg)) throw AuthError(AuthFailure::hash_invalid);
   }
+  SadSpend s;
   const auto k = static_cast<std::int64_t>(use.hashes.size());
-  const std::string sad_hash = sha256_hex(sad);
-
+  s.event = AuthEvent{AuthEventType::sad_consumed, use.user_id, use.credential_id, "", use.client_id, std::nullopt,
+                      "", k, std::nullopt};
   // Every check and the spend run inside the audit log's group commit, on its writer's
   // connection, together with the sad.used record (ADR 0018, 0020): a SAD is spent exactly when
   // its use is on record, concurrent calls share one fsync, and what the caller's thread read
   // from caches (the access token, the credential) is confirmed against the store at the moment
-  // of the spend, before the key is used.
-  std::int64_t remaining = 0;
-  const AuthEvents::Apply spend = [&](store::Database& tx, AuthEvent& used_event) {
+  // of the spend.
+  s.apply = [use, k, signed_first, now = to_unix(clock_.now()), sad_hash = sha256_hex(sad), outcome = s.outcome,
+             transaction = s.transaction_id](store::Database& tx, AuthEvent& used_event) {
     const auto row = tx.query_one(
-        "SELECT id, transaction_id, user_id, client_id, credential_id, hash_alg, max_uses, used_count, expires_at, revoked "
-        "FROM sads WHERE sad_hash = $1",
+        "SELECT id, transaction_id, user_id, client_id, credential_id, scal, hash_alg, max_uses, used_count, expires_at, "
+        "revoked FROM sads WHERE sad_hash = $1",
         {sad_hash});
     if (!row || row->get_int("revoked") != 0) throw AuthError(AuthFailure::sad_unknown, "unknown or revoked SAD");
-    sad_id = row->get_text("id");
-    transaction_id = row->get_text("transaction_id");
-    used_event.sad_id = sad_id;
-    used_event.transaction_id = transaction_id;
+    if (signed_first && row->get_int("scal") != 1) {
+      throw AuthError(AuthFailure::sad_unknown, "a SCAL2 SAD must be spent before the key is used");
+    }
+    outcome->sad_id = row->get_text("id");
+    *transaction = row->get_text("transaction_id");
+    used_event.sad_id = outcome->sad_id;
+    used_event.transaction_id = *transaction;
     if (row->get_text("user_id") != use.user_id) {
       throw AuthError(AuthFailure::sad_wrong_user, "SAD of user " + row->get_text("user_id"));
     }
@@ -325,29 +321,37 @@ SadConsumption AuthorizationService::consume_sad(std::string_view sad, const Sad
       throw AuthError(AuthFailure::credential_disabled, "credential disabled, removed or no longer the user's");
     }
     // Read and written under the store's write lock: no other writer can spend in between.
-    tx.exec("UPDATE sads SET used_count = used_count + $2 WHERE id = $1", {sad_id, k});
+    tx.exec("UPDATE sads SET used_count = used_count + $2 WHERE id = $1", {outcome->sad_id, k});
     if (bound_alg) {
       // Each hash takes one unused authorised entry (a hash authorised twice may be signed twice).
       for (const Bytes& h : use.hashes) {
         if (tx.exec("UPDATE sad_hashes SET used = 1 WHERE sad_id = $1 AND idx = "
                     "(SELECT MIN(idx) FROM sad_hashes WHERE sad_id = $1 AND hash = $2 AND used = 0)",
-                    {sad_id, hex_encode(h)}) != 1) {
+                    {outcome->sad_id, hex_encode(h)}) != 1) {
           throw AuthError(AuthFailure::sad_hash_not_authorized, "hash not (or no longer) authorised");
         }
       }
     }
-    remaining = max_uses - used - k;
+    outcome->remaining = max_uses - used - k;
   };
+  return s;
+}
+
+void AuthorizationService::refuse_sad_use(const SadSpend& spend, const SadUse& use, const AuthError& refusal) {
+  events_.on_event(AuthEvent{AuthEventType::sad_refused, use.user_id, use.credential_id, *spend.transaction_id,
+                             use.client_id, refusal.failure(), spend.outcome->sad_id,
+                             static_cast<std::int64_t>(use.hashes.size()), std::nullopt});
+  throw AuthError(refusal.failure(), refusal.internal_detail());
+}
+
+SadConsumption AuthorizationService::consume_sad(std::string_view sad, const SadUse& use) {
+  const SadSpend spend = prepare_sad_use(sad, use);
   try {
-    // `spend` fills in the SAD's ids, which only the store knows.
-    events_.on_event_with(AuthEvent{AuthEventType::sad_consumed, use.user_id, use.credential_id, "", use.client_id,
-                                    std::nullopt, "", k, std::nullopt},
-                          spend, store_.database());
+    events_.on_event_with(spend.event, spend.apply, store_.database());
   } catch (const AuthError& e) {
-    // Rolled back: nothing was consumed and nothing recorded.
-    refuse(e.failure(), e.internal_detail());
+    refuse_sad_use(spend, use, e);  // rolled back: nothing was consumed and nothing recorded
   }
-  return SadConsumption{sad_id, remaining};
+  return *spend.outcome;
 }
 
 Sad AuthorizationService::extend_sad(std::string_view sad, const SadUse& caller, const std::vector<Bytes>& new_hashes) {

@@ -110,6 +110,20 @@ audit::Event to_audit_event(const auth::AuthEvent& event) {
 
 void AuditAuthEvents::on_event(const auth::AuthEvent& event) { sink_.append(to_audit_event(event)); }
 
+void AuditAuthEvents::on_spend_with(const auth::SadSpend& spend, audit::Event signature_record, store::Database& db) {
+  std::vector<audit::Event> records;
+  records.push_back(to_audit_event(spend.event));
+  records.push_back(std::move(signature_record));
+  sink_.append_all_with(
+      std::move(records),
+      [&](store::Database& tx, std::vector<audit::Event>& r) {
+        auth::AuthEvent used = spend.event;
+        spend.apply(tx, used);
+        r.front() = to_audit_event(used);
+      },
+      db);
+}
+
 void AuditAuthEvents::on_event_with(const auth::AuthEvent& event, const Apply& apply, store::Database& db) {
   sink_.append_with(
       to_audit_event(event),

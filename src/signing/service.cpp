@@ -219,7 +219,7 @@ AttendedCredential SigningService::credential(const Caller& caller, std::string_
 
 std::vector<Bytes> SigningService::sign_digests_authorized(const Caller& caller, std::string_view credential_id,
                                                            SignatureScheme scheme, HashAlg hash,
-                                                           const std::vector<Bytes>& digests) {
+                                                           const std::vector<Bytes>& digests, const RecordHook* commit) {
   const auto attended = credential(caller, credential_id);
   if (!attended.enabled) {
     throw Error(Errc::invalid_argument, "the credential '" + std::string(credential_id) + "' is disabled", true);
@@ -244,7 +244,7 @@ std::vector<Bytes> SigningService::sign_digests_authorized(const Caller& caller,
     out.reserve(digests.size());
     for (const auto& d : digests) out.push_back(key->sign_digest(scheme, hash, d));
     return out;
-  });
+  }, commit);
 }
 
 SignOutcome SigningService::sign_document(const Caller& caller, std::string_view credential_id, const Document& doc,
@@ -336,12 +336,13 @@ SignOutcome SigningService::timestamp_document(const Caller& caller, const Docum
 }
 
 template <class Work>
-auto SigningService::audited(const Caller& caller, audit::SignatureEvent& event, Work&& work) -> decltype(work()) {
+auto SigningService::audited(const Caller& caller, audit::SignatureEvent& event, Work&& work,
+                             const RecordHook* commit) -> decltype(work()) {
   const auto start = std::chrono::steady_clock::now();
   if (audit_ != nullptr) audit_->check_available();  // fail closed before any work
   try {
     auto result = work();
-    record(caller, event, start, nullptr);  // the result goes out only after this returned
+    record(caller, event, start, nullptr, commit);  // the result goes out only after this returned
     return result;
   } catch (const Error& e) {
     if (e.code() != Errc::audit_unavailable) record(caller, event, start, &e);
@@ -354,14 +355,18 @@ auto SigningService::audited(const Caller& caller, audit::SignatureEvent& event,
 }
 
 void SigningService::record(const Caller& caller, audit::SignatureEvent& event,
-                            std::chrono::steady_clock::time_point start, const Error* error) {
-  if (audit_ == nullptr) return;
+                            std::chrono::steady_clock::time_point start, const Error* error, const RecordHook* commit) {
+  if (audit_ == nullptr && commit == nullptr) return;
   event.success = error == nullptr;
   event.error = error == nullptr ? "" : std::string(error->info().name);
   event.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   auto e = audit::to_event(event);
   for (const auto& [k, v] : caller.audit_details) e.details.emplace(k, v);  // never overrides the event's own
-  audit_->append(std::move(e));
+  if (commit != nullptr) {
+    (*commit)(std::move(e));
+  } else {
+    audit_->append(std::move(e));
+  }
 }
 
 std::unique_ptr<KeySigner> SigningService::key_signer(const ResolvedCredential& credential) {

@@ -389,6 +389,43 @@ TEST_F(AuditTest, AppendWithRecordsTheEventAsInTxCompletedIt) {
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent WHERE n = 2")->get_int(0), 0);
 }
 
+// Several records with one set of store writes (a SCAL1 signature: sad.used + signature.create
+// with the SAD's spend): chained in order in one batch, or none of them and no write.
+TEST_F(AuditTest, AppendAllWithChainsTheRecordsInOrderOrNone) {
+  db_->exec_script("CREATE TABLE spent (n INTEGER NOT NULL)");
+  FaultyDatabase faulty(*db_);
+  AuditLog log(faulty, clock_, signer_.get(), fast(0));
+  const audit::Sink::InTxAll spend = [](store::Database& tx, std::vector<audit::Event>& e) {
+    tx.exec("INSERT INTO spent (n) VALUES (1)");
+    e.front().details["sad_id"] = "sad-1";
+  };
+  faulty.fail_after = true;
+  EXPECT_SIGIL_ERROR_AUDIT(log.append_all_with({event(1), event(2)}, spend, faulty));
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent")->get_int(0), 0);
+  EXPECT_EQ(log.head().seq, 0);
+  faulty.fail_after = false;
+  log.append(event(0));
+  log.append_all_with({event(1), event(2)}, spend, faulty);
+  const Trail t = read_all(*db_);
+  ASSERT_EQ(t.records.size(), 3u);
+  EXPECT_EQ(t.records[1].event.request_id, "req-1");
+  EXPECT_EQ(t.records[1].event.details.at("sad_id"), "sad-1");
+  EXPECT_EQ(t.records[2].event.request_id, "req-2");
+  EXPECT_EQ(t.records[2].prev_hash, t.records[1].hash);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent")->get_int(0), 1);
+  const auto r = verify_chain(t.records, t.checkpoints, spki_);
+  EXPECT_TRUE(r.ok) << r.message;
+
+  // A refusal in in_tx: neither record, no write, only this caller.
+  const audit::Sink::InTxAll refuse = [](store::Database& tx, std::vector<audit::Event>&) {
+    tx.exec("INSERT INTO spent (n) VALUES (2)");
+    throw Error(Errc::invalid_argument, "refused");
+  };
+  EXPECT_SIGIL_ERROR(log.append_all_with({event(3), event(4)}, refuse, faulty), Errc::invalid_argument);
+  EXPECT_EQ(read_all(*db_).records.size(), 3u);
+  EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent WHERE n = 2")->get_int(0), 0);
+}
+
 TEST_F(AuditTest, AppendWithLeavesNoWriteWhenTheRecordCannotBeCommitted) {
   db_->exec_script("CREATE TABLE spent (n INTEGER NOT NULL)");
   FaultyDatabase faulty(*db_);

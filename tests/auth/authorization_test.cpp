@@ -415,6 +415,16 @@ TEST_F(AuthorizationTest, SpendRechecksTokenAndCredentialAgainstTheStore) {
   EXPECT_EQ(used.type, AuthEventType::sad_consumed);
   EXPECT_EQ(used.sad_id, sad.id);
   EXPECT_EQ(used.transaction_id, sad.transaction_id);
+
+  // Signing before the spend (prepare_sad_use(..., signed_first)) is for SCAL1 SADs only.
+  const std::string cred2 = credential(alice_, "none", 2);
+  const Sad scal2 = service_->authorize_credential(request(alice_, cred2, 1, {digest('z')}));
+  const SadSpend early = service_->prepare_sad_use(scal2.value.view(), use(alice_, cred2, {digest('z')}), true);
+  EXPECT_AUTH_FAILURE(events_.on_event_with(early.event, early.apply, db()), AuthFailure::sad_unknown);
+  EXPECT_EQ(db().query_one("SELECT used_count FROM sads WHERE id = $1", {scal2.id})->get_int(0), 0);
+  const SadSpend scal1 = service_->prepare_sad_use(sad.value.view(), u, true);
+  events_.on_event_with(scal1.event, scal1.apply, db());
+  EXPECT_EQ(scal1.outcome->remaining, 6);
 }
 
 TEST_F(AuthorizationTest, PurgeRemovesExpiredState) {

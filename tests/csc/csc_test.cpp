@@ -11,6 +11,7 @@
 #include "sigil/auth/authorization.hpp"
 #include "sigil/auth/oauth.hpp"
 #include "sigil/auth/tokens.hpp"
+#include "sigil/bootstrap/auth_runtime.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/http/router.hpp"
 #include "sigil/otp/channels.hpp"
@@ -70,6 +71,10 @@ class Csc : public AdminTest {
     ctx.otp_delivered = true;
     ctx.multisign = 10;
     ctx.audit = &csc_audit_;
+    // SCAL1 signHash: the SAD's spend, sad.used and signature.create in one commit, as sigild does.
+    ctx.commit_sad_with = [this](const auth::SadSpend& spend, audit::Event signature_record) {
+      spend_events_.on_spend_with(spend, std::move(signature_record), store_->database());
+    };
     context_ = std::make_unique<api::csc::CscContext>(ctx);
     api::csc::register_routes(router_, ctx);
   }
@@ -189,6 +194,8 @@ class Csc : public AdminTest {
   std::unique_ptr<tsa::TimeStampAuthority> tsa_;
   std::string tsa_pem_;
   sigil::test::RecordingSink csc_audit_;  // CscContext::audit (csc.* records)
+  sigil::test::RecordingSink spend_audit_;  // SCAL1 signHash: sad.used + signature.create
+  bootstrap::AuditAuthEvents spend_events_{spend_audit_};
   std::unique_ptr<api::csc::CscContext> context_;
   http::Router router_;
   std::string alice_;
@@ -408,7 +415,7 @@ TEST_F(Csc, CallsAreAuditedAndFailClosed) {
   const auto before = csc_audit_.events().size();
   ASSERT_EQ(sign(bearer, cred.id, sad, {h}, kEcdsaSha256, json{{"clientData", "sign-7"}}).status, 200);
   EXPECT_EQ(csc_audit_.events().size(), before);  // the signature's record is signature.create
-  const auto sig = signatures.last();
+  const auto sig = spend_audit_.last();  // SCAL1: committed with the SAD's spend
   EXPECT_EQ(sig.type, "signature.create");
   EXPECT_EQ(sig.details.at("client_data"), "sign-7");
   EXPECT_EQ(sig.details.at("csc_method"), "signatures/signHash");
@@ -427,6 +434,64 @@ TEST_F(Csc, CallsAreAuditedAndFailClosed) {
   // the refused signHash spent nothing: the SAD still has its second signature
   EXPECT_EQ(sign(bearer, cred.id, sad, {h}, kEcdsaSha256).status, 200);
   signing_->set_audit(nullptr);
+}
+
+// SCAL1 (ADR 0021): signHash signs, then spends the SAD and records sad.used and signature.create
+// in one commit; a spend refused there releases nothing. SCAL2 spends the SAD before the key is
+// used, in its own commit (consume_sad), so nothing reaches commit_sad_with.
+TEST_F(Csc, Scal1SpendsItsSadInTheSignaturesCommit) {
+  const auto cred = credential(alice_, "ec-p256", SecondFactor::pin, 1);
+  const std::string bearer = login(alice_, "alice-password-1");
+  const std::string sad = authorize(bearer, cred.id, 1, {});
+  const Bytes h = sha256("one commit");
+  spend_audit_.clear();
+  const auto ok = sign(bearer, cred.id, sad, {h}, kEcdsaSha256);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(validate(cred, kEcdsaSha256, h, ok.body["signatures"][0]), 0);
+  auto records = spend_audit_.events();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].type, "sad.used");
+  EXPECT_FALSE(records[0].details.at("sad_id").empty());  // known only inside the commit
+  EXPECT_EQ(records[1].type, "signature.create");
+  EXPECT_EQ(records[1].outcome, "success");
+  const auto used = [&] {
+    return store_->database().query_one("SELECT used_count FROM sads WHERE id = $1", {records[0].details.at("sad_id")})
+        ->get_int(0);
+  };
+  EXPECT_EQ(used(), 1);
+
+  // The budget is spent: the next call signs, the commit refuses, nothing leaves and nothing is spent.
+  const auto again = sign(bearer, cred.id, sad, {h}, kEcdsaSha256);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(again.error(), "invalid_request");
+  EXPECT_FALSE(again.body.contains("signatures"));
+  EXPECT_EQ(spend_audit_.events().size(), 2u);
+  EXPECT_EQ(used(), 1);
+
+  // A token revoked behind the token cache's back (another process): refused at the commit.
+  const std::string sad2 = authorize(bearer, cred.id, 2, {});
+  store_->database().exec("UPDATE auth_tokens SET revoked_at = 1 WHERE kind = 'access' AND user_id = $1", {alice_});
+  const auto revoked = sign(bearer, cred.id, sad2, {h}, kEcdsaSha256);
+  EXPECT_EQ(revoked.status, 401) << revoked.body;
+  EXPECT_EQ(revoked.error(), "invalid_token");
+  EXPECT_EQ(spend_audit_.events().size(), 2u);
+
+  // The commit fails (audit down): 503 and no signature. (With sigild's AuditLog the spend rolls
+  // back with it: AuditTest.AppendAllWithChainsTheRecordsInOrderOrNone.)
+  const std::string bearer2 = login(alice_, "alice-password-1");
+  const std::string sad3 = authorize(bearer2, cred.id, 1, {});
+  spend_audit_.fail_append = true;
+  const auto down = sign(bearer2, cred.id, sad3, {h}, kEcdsaSha256);
+  EXPECT_EQ(down.status, 503);
+  EXPECT_FALSE(down.body.contains("signatures"));
+  spend_audit_.fail_append = false;
+
+  // SCAL2: spent first through consume_sad; commit_sad_with is not used.
+  const auto cred2 = credential(alice_, "ec-p256", SecondFactor::pin, 2);
+  const std::string sad4 = authorize(bearer2, cred2.id, 1, {h});
+  const auto before = spend_audit_.events().size();
+  EXPECT_EQ(sign(bearer2, cred2.id, sad4, {h}, kEcdsaSha256).status, 200);
+  EXPECT_EQ(spend_audit_.events().size(), before);
 }
 
 // schemas/csc.openapi.yaml parses as YAML and names exactly the registered routes and verbs.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ class SigningService;
 namespace sigil::auth {
 class TokenService;
 class AuthorizationService;
+struct SadSpend;
 }  // namespace sigil::auth
 namespace sigil::store {
 class UserRepository;
@@ -32,6 +34,7 @@ class Timestamper;
 }
 namespace sigil::audit {
 class Sink;
+struct Event;
 }
 
 namespace sigil::api::csc {
@@ -64,6 +67,11 @@ struct CscContext {
   // closed (503 temporarily_unavailable) if its record cannot be written. Signatures are recorded
   // by the SigningService's own sink (signature.create, with the same CSC details).
   audit::Sink* audit = nullptr;
+  // signHash with a SCAL1 credential signs first and then commits the SAD's spend, its sad.used
+  // record and the signature.create record in one audit commit (ADR 0021), through this
+  // (bootstrap::AuditAuthEvents::on_spend_with). Empty, and always for SCAL2: the SAD is spent in
+  // its own commit before the key is used.
+  std::function<void(const auth::SadSpend&, audit::Event)> commit_sad_with = {};
   // signatures/signDoc: the largest decoded document accepted (bytes) and the most documents and
   // digests in one call.
   std::size_t max_document_bytes = 32u * 1024 * 1024;

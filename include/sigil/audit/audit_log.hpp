@@ -70,6 +70,8 @@ class AuditLog final : public Sink {
   // writer thread holding the write lock: a few statements, nothing slow. A `db` other than the
   // log's own falls back to Sink::append_with.
   void append_with(Event event, const InTx& in_tx, store::Database& db) override;
+  // The same for several records, chained in order in the same batch; all or none.
+  void append_all_with(std::vector<Event> events, const InTxAll& in_tx, store::Database& db) override;
   // Throws Error(audit_unavailable) when closed, or when the last batch failed and the database
   // does not answer a ping now (a successful ping clears the failure; the next batch then proves
   // whether writing works again).
@@ -85,7 +87,7 @@ class AuditLog final : public Sink {
   AuditStats stats() const;
 
  private:
-  void enqueue(Event event, const InTx* in_tx);
+  void enqueue(std::vector<Event> events, const InTxAll* in_tx);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

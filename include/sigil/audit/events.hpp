@@ -43,6 +43,10 @@ class Sink {
   // log's) runs in_tx in its own transaction and then appends, which is not atomic.
   using InTx = std::function<void(store::Database&, Event&)>;
   virtual void append_with(Event event, const InTx& in_tx, store::Database& db);
+  // Several records and the store writes they report, as one unit, chained in order (a SCAL1
+  // signature: its sad.used and signature.create records with the SAD's spend). As append_with.
+  using InTxAll = std::function<void(store::Database&, std::vector<Event>&)>;
+  virtual void append_all_with(std::vector<Event> events, const InTxAll& in_tx, store::Database& db);
   // A cheap preflight before state-changing work: throws Error(audit_unavailable) when appends are
   // known to fail right now (log closed, or the last write failed and the store still does not
   // answer). Passing it does not guarantee the later append() succeeds.

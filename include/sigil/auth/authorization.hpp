@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -136,6 +137,16 @@ struct SadConsumption {
   std::int64_t remaining = 0;
 };
 
+// A SAD use prepared for a commit the caller makes (SCAL1 signHash puts it into the commit of the
+// signature's own record, ADR 0021). Nothing is read or written until `apply` runs.
+struct SadSpend {
+  AuthEvent event;          // sad_consumed; apply fills in the SAD's id and transaction
+  AuthEvents::Apply apply;  // every check and the UPDATEs; throws AuthError, then nothing is spent
+  // What apply found: the SAD's ids as soon as it is found (also for a refusal), the budget left.
+  std::shared_ptr<SadConsumption> outcome = std::make_shared<SadConsumption>();
+  std::shared_ptr<std::string> transaction_id = std::make_shared<std::string>();
+};
+
 class AuthorizationService {
  public:
   // Everything must outlive the service. `providers` must hold policy.otp_provider when a credential
@@ -162,6 +173,14 @@ class AuthorizationService {
   // gone or no longer the user's). On refusal nothing is consumed. Every check reads the store
   // inside the commit that spends the SAD, so it holds at the moment the key may be used.
   SadConsumption consume_sad(std::string_view sad, const SadUse& use);
+  // consume_sad in two steps, for a caller that commits the spend with records of its own:
+  // prepare_sad_use checks what needs no store (hash lengths: AuthError hash_invalid, not
+  // recorded); when `apply` threw AuthError in that commit, refuse_sad_use records sad.refused and
+  // rethrows it. `signed_first`: the caller signs before it commits the spend, which only a SCAL1
+  // SAD allows (apply refuses any other with sad_unknown); a SCAL2 SAD must be spent before the
+  // key is used (consume_sad).
+  SadSpend prepare_sad_use(std::string_view sad, const SadUse& use, bool signed_first = false) const;
+  [[noreturn]] void refuse_sad_use(const SadSpend& spend, const SadUse& use, const AuthError& refusal);
   // CSC credentials/extendTransaction: a fresh SAD of the same transaction for the signatures left
   // (the budget never grows), valid sad_ttl from now, bound to the old SAD's unused hashes plus
   // `new_hashes` (e.g. the next PAdES signature's hash); the old SAD is revoked. Refusals as for

@@ -30,6 +30,10 @@ class AuditAuthEvents final : public auth::AuthEvents {
   explicit AuditAuthEvents(audit::Sink& sink) : sink_(sink) {}
   void on_event(const auth::AuthEvent& event) override;
   void on_event_with(const auth::AuthEvent& event, const Apply& apply, store::Database& db) override;
+  // A SAD use and the signature record it pays for, in one commit of the sink (ADR 0021): the
+  // spend's checks and writes, then its sad.used record, then `signature_record`. Throws the
+  // spend's AuthError (nothing written) or what the sink throws.
+  void on_spend_with(const auth::SadSpend& spend, audit::Event signature_record, store::Database& db);
 
  private:
   audit::Sink& sink_;

@@ -27,6 +27,7 @@ struct CredentialRecord;
 }
 namespace sigil::audit {
 struct Actor;
+struct Event;
 class Sink;
 struct SignatureEvent;
 }
@@ -125,8 +126,14 @@ class SigningService {
   // (AuthorizationService::consume_sad); this checks ownership, status, digest lengths and the
   // algorithm (Error(invalid_argument, public)) but not the second factor. Audited as one
   // signature.create event (format "raw") listing every digest, like sign_digest.
+  // With `commit`, the signature.create record goes to it instead of the service's sink: it must
+  // make the record durable together with whatever belongs in the same commit (a SCAL1 SAD's
+  // spend, ADR 0021) or throw; the signatures are returned only after it returned, and a failure
+  // is recorded through the service's sink as usual.
+  using RecordHook = std::function<void(audit::Event signature_record)>;
   std::vector<Bytes> sign_digests_authorized(const Caller& caller, std::string_view credential_id,
-                                             SignatureScheme scheme, HashAlg hash, const std::vector<Bytes>& digests);
+                                             SignatureScheme scheme, HashAlg hash, const std::vector<Bytes>& digests,
+                                             const RecordHook* commit = nullptr);
 
   // Documents signed with an active credential the caller owns (attended, CSC signDoc). Every
   // document is prepared first (format and parameter errors surface here, before anything is
@@ -183,10 +190,13 @@ class SigningService {
   hsm::Token& token_;
   const Clock& clock_;
   // Runs `work` and records its outcome (success or the error) as a signature.create event.
+  // `commit`, when given, makes the success record durable instead of the sink (failures always
+  // go to the sink).
   template <class Work>
-  auto audited(const Caller& caller, audit::SignatureEvent& event, Work&& work) -> decltype(work());
+  auto audited(const Caller& caller, audit::SignatureEvent& event, Work&& work, const RecordHook* commit = nullptr)
+      -> decltype(work());
   void record(const Caller& caller, audit::SignatureEvent& event, std::chrono::steady_clock::time_point start,
-              const Error* error);
+              const Error* error, const RecordHook* commit = nullptr);
 
   // Parsed credentials by id, reused while the stored record (certificate, chain, key, algorithms)
   // is unchanged; and credential()'s records, for record_ttl_.

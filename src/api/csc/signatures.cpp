@@ -1,6 +1,7 @@
 // signatures/signHash and signatures/timestamp.
 #include "csc.hpp"
 #include "sigil/asn1/der.hpp"
+#include "sigil/audit/events.hpp"
 #include "sigil/auth/authorization.hpp"
 #include "sigil/common/encoding.hpp"
 #include "sigil/common/signing.hpp"
@@ -44,9 +45,25 @@ http::Response sign_hash(CscContext& ctx, http::Request& req, Call& call) {
   use.credential_id = a.credential.id;
   use.hashes = *hashes;
   use.hash_alg = alg.hash;
-  (void)ctx.authorization.consume_sad(sad, use);
-
-  const auto values = ctx.signing.sign_digests_authorized(s.caller, a.credential.id, alg.scheme, alg.hash, *hashes);
+  std::vector<Bytes> values;
+  if (a.scal == 1 && ctx.commit_sad_with) {
+    // SCAL1 (ADR 0021): sign, then spend the SAD and record sad.used and signature.create in ONE
+    // commit; the signatures leave only after it. A spend refused there (another call used the
+    // budget, the token was revoked…) discards them; the key was used, nothing was released.
+    // SCAL2 keeps the order below: the SAD is spent before the key is used.
+    const auth::SadSpend spend = ctx.authorization.prepare_sad_use(sad, use, /*signed_first=*/true);
+    const signing::SigningService::RecordHook commit = [&](audit::Event signature_record) {
+      ctx.commit_sad_with(spend, std::move(signature_record));
+    };
+    try {
+      values = ctx.signing.sign_digests_authorized(s.caller, a.credential.id, alg.scheme, alg.hash, *hashes, &commit);
+    } catch (const auth::AuthError& e) {
+      ctx.authorization.refuse_sad_use(spend, use, e);
+    }
+  } else {
+    (void)ctx.authorization.consume_sad(sad, use);
+    values = ctx.signing.sign_digests_authorized(s.caller, a.credential.id, alg.scheme, alg.hash, *hashes);
+  }
   call.signed_ok = true;  // recorded as signature.create by the signing service
   Json out = Json::array();
   for (const auto& v : values) out.push_back(base64_encode(v));
