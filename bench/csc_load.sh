@@ -5,11 +5,13 @@
 # Markdown table for docs/performance.md. Not part of `make test`.
 # usage: bench/csc_load.sh BUILD_DIR [SECONDS] [CONNECTIONS]
 # WORKERS (default 2 × CONNECTIONS, at least 8) sets server.worker_threads: a call waits for its
-# audit group commit on a worker thread, so the workers bound the calls in flight.
+# audit group commit on a worker thread, so the workers bound the calls in flight. WRK_THREADS
+# (default 2, at most CONNECTIONS): wrk's own threads; the connections of a thread share its SAD.
 set -euo pipefail
 BUILD="${1:?usage: csc_load.sh BUILD_DIR [SECONDS] [CONNECTIONS]}"
 SECS="${2:-10}"
-CONNS="${3:-4}"
+CONNS="${3:-16}"
+WRK_THREADS="${WRK_THREADS:-$(( CONNS < 2 ? CONNS : 2 ))}"
 WORKERS="${WORKERS:-$(( CONNS * 2 > 8 ? CONNS * 2 : 8 ))}"
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 SIGILD="$BUILD/src/app/sigild"; SIGILCTL="$BUILD/src/cli/sigilctl"; HSMB="$BUILD/bench/sigil_bench"
@@ -45,7 +47,7 @@ declare -A RESULT
 for k in ec-p256 rsa-2048; do
   for nh in 1 32; do
     out="$(AT="$AT" CRED="${CRED[$k]}" NH="$nh" ALGO="${ALGO[$k]}" SIGS=10000 \
-           wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "${LUA:-$SRC/bench/csc_signhash.lua}" "$URL" | grep '^RESULT')"
+           wrk -t "$WRK_THREADS" -c "$CONNS" -d "${SECS}s" -s "${LUA:-$SRC/bench/csc_signhash.lua}" "$URL" | grep '^RESULT')"
     RESULT[$k/$nh]="$out"
     echo "$k, $nh hash(es)/call: $out" >&2
   done
