@@ -94,12 +94,12 @@ IssuedTokens TokenService::issue(std::string_view user_id, const std::optional<s
   return out;
 }
 
-TokenInfo TokenService::authenticate(std::string_view access_token) {
+TokenInfo TokenService::authenticate(std::string_view access_token, Read read) {
   if (!well_formed(access_token, kAccessPrefix)) throw AuthError(AuthFailure::token_invalid, "malformed access token");
   const std::string hash = sha256_hex(access_token);
   const auto now = clock_.now();
   std::uint64_t generation = 0;
-  if (options_.cache_ttl.count() > 0) {
+  if (options_.cache_ttl.count() > 0 && read == Read::cached) {
     std::lock_guard lock(cache_->mu);
     generation = cache_->generation;
     if (const auto it = cache_->entries.find(hash); it != cache_->entries.end()) {
@@ -121,7 +121,7 @@ TokenInfo TokenService::authenticate(std::string_view access_token) {
   TokenInfo info{row->get_text("id"),       row->get_text("grant_id"), row->get_text("user_id"),
                  row->opt_text("client_id"), row->get_text("scope"),   row->opt_text("credential_id"),
                  row->get_int("expires_at")};
-  if (options_.cache_ttl.count() > 0) {
+  if (options_.cache_ttl.count() > 0 && read == Read::cached) {
     std::lock_guard lock(cache_->mu);
     if (cache_->generation == generation) {
       if (cache_->entries.size() >= Cache::kMax) cache_->entries.clear();

@@ -382,12 +382,12 @@ TEST_F(AuthorizationTest, SpendRechecksTokenAndCredentialAgainstTheStore) {
   const Sad sad = service_->authorize_credential(request(alice_, cred, 10));
   const IssuedTokens t = tokens.issue(alice_, std::nullopt, "service");
   SadUse u = use(alice_, cred, {digest('a')});
-  u.token_id = tokens.authenticate(t.access_token.view()).id;
+  u.token_id = tokens.authenticate(t.access_token.view(), TokenService::Read::cached).id;
   EXPECT_EQ(service_->consume_sad(sad.value.view(), u).remaining, 9);
 
   // Revoked behind the cache's back (another process): refused, nothing spent, the refusal recorded.
   db().exec("UPDATE auth_tokens SET revoked_at = 1 WHERE token_hash = $1", {sha256_hex(t.access_token.view())});
-  EXPECT_NO_THROW(tokens.authenticate(t.access_token.view()));  // still cached
+  EXPECT_NO_THROW(tokens.authenticate(t.access_token.view(), TokenService::Read::cached));  // still cached
   EXPECT_AUTH_FAILURE(service_->consume_sad(sad.value.view(), u), AuthFailure::token_invalid);
   EXPECT_EQ(db().query_one("SELECT used_count FROM sads WHERE id = $1", {sad.id})->get_int(0), 1);
   EXPECT_EQ(events_.events.back().type, AuthEventType::sad_refused);

@@ -83,28 +83,31 @@ TEST_F(TokensTest, RevokingARefreshTokenRevokesItsGrantButNotTheOtherWayRound) {
   EXPECT_GE(tokens_.purge_expired(), 4);
 }
 
-// authenticate() reuses what it read for cache_ttl (2 s by default). Revocations through the
+// authenticate(token, Read::cached) reuses what it read for cache_ttl (2 s by default); the
+// default, Read::fresh, always reads the store. Revocations through the
 // service, or announced with forget_cached(), take effect at once; one behind its back (another
 // process) when the entry ages out. The signing path does not rely on it: consume_sad re-reads
 // the token (AuthorizationTest.SpendRechecksTokenAndCredentialAgainstTheStore).
 TEST_F(TokensTest, CachedTokensStayRevocable) {
+  constexpr auto kCached = TokenService::Read::cached;
   const IssuedTokens t = tokens_.issue(alice_, std::nullopt, "service");
-  (void)tokens_.authenticate(t.access_token.view());  // now cached
+  (void)tokens_.authenticate(t.access_token.view(), kCached);  // now cached
   EXPECT_TRUE(tokens_.revoke(t.access_token.view()));
-  EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view()), AuthFailure::token_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view(), kCached), AuthFailure::token_invalid);
 
   const IssuedTokens t2 = tokens_.issue(alice_, std::nullopt, "service");
-  (void)tokens_.authenticate(t2.access_token.view());
+  (void)tokens_.authenticate(t2.access_token.view(), kCached);
   db().exec("UPDATE auth_tokens SET revoked_at = 1 WHERE token_hash = $1", {sha256_hex(t2.access_token.view())});
-  EXPECT_NO_THROW(tokens_.authenticate(t2.access_token.view()));  // the cache still answers
+  EXPECT_NO_THROW(tokens_.authenticate(t2.access_token.view(), kCached));  // the cache still answers
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t2.access_token.view()), AuthFailure::token_invalid);  // Read::fresh
   clock_.advance(std::chrono::seconds{2});
-  EXPECT_AUTH_FAILURE(tokens_.authenticate(t2.access_token.view()), AuthFailure::token_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t2.access_token.view(), kCached), AuthFailure::token_invalid);
 
   const IssuedTokens t3 = tokens_.issue(alice_, std::nullopt, "service");
-  (void)tokens_.authenticate(t3.access_token.view());
+  (void)tokens_.authenticate(t3.access_token.view(), kCached);
   store_->users().set_status(alice_, store::UserStatus::disabled);
   tokens_.forget_cached();
-  EXPECT_AUTH_FAILURE(tokens_.authenticate(t3.access_token.view()), AuthFailure::token_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t3.access_token.view(), kCached), AuthFailure::token_invalid);
   store_->users().set_status(alice_, store::UserStatus::active);
 
   // cache_ttl 0: every call reads the store.
@@ -112,9 +115,9 @@ TEST_F(TokensTest, CachedTokensStayRevocable) {
   o.cache_ttl = std::chrono::milliseconds{0};
   TokenService uncached(db(), clock_, o);
   const IssuedTokens t4 = uncached.issue(alice_, std::nullopt, "service");
-  (void)uncached.authenticate(t4.access_token.view());
+  (void)uncached.authenticate(t4.access_token.view(), kCached);
   db().exec("UPDATE auth_tokens SET revoked_at = 1 WHERE token_hash = $1", {sha256_hex(t4.access_token.view())});
-  EXPECT_AUTH_FAILURE(uncached.authenticate(t4.access_token.view()), AuthFailure::token_invalid);
+  EXPECT_AUTH_FAILURE(uncached.authenticate(t4.access_token.view(), kCached), AuthFailure::token_invalid);
 }
 
 TEST(Pkce, Rfc7636AppendixB) {

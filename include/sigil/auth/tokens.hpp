@@ -61,8 +61,12 @@ class TokenService {
                      const std::optional<std::string>& credential_id = std::nullopt, bool with_refresh = false);
 
   // The token's facts, or AuthError token_invalid (unknown, malformed, revoked, refresh token used
-  // as access token, user disabled) / token_expired. Comparison is by SHA-256 lookup.
-  TokenInfo authenticate(std::string_view access_token);
+  // as access token, user disabled) / token_expired. Comparison is by SHA-256 lookup. `read`:
+  // `cached` may answer from what was read within cache_ttl (the CSC API: its signing path
+  // re-checks the token when it spends the SAD); `fresh` always reads the store (every other API,
+  // whose signatures have no such check).
+  enum class Read { cached, fresh };
+  TokenInfo authenticate(std::string_view access_token, Read read = Read::fresh);
 
   // Rotation: the refresh token is used up and a new access + refresh pair of the same grant is
   // issued. A refresh token presented a second time revokes the whole grant (AuthError
