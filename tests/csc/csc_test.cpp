@@ -1,8 +1,11 @@
 // The CSC API v2 in-process (Router::dispatch) over a real store, SoftHSM keys, the auth services
 // (PIN, delivered OTP over the file channel, SADs) and the built-in TSA. Every signature is checked
 // by the independent validate-raw-signature; time-stamp tokens by openssl ts -verify.
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "../admin/fixture.hpp"
 #include "ossl/digest.hpp"
@@ -492,6 +495,44 @@ TEST_F(Csc, Scal1SpendsItsSadInTheSignaturesCommit) {
   const auto before = spend_audit_.events().size();
   EXPECT_EQ(sign(bearer2, cred2.id, sad4, {h}, kEcdsaSha256).status, 200);
   EXPECT_EQ(spend_audit_.events().size(), before);
+}
+
+// Concurrent SCAL1 calls on one SAD: each signs before its commit, but only as many signatures
+// as the SAD allows are released; the others are refused and spend nothing.
+TEST_F(Csc, ConcurrentScal1CallsReleaseExactlyTheBudget) {
+  const auto cred = credential(alice_, "ec-p256", SecondFactor::pin, 1);
+  const std::string bearer = login(alice_, "alice-password-1");
+  const std::string sad = authorize(bearer, cred.id, 5, {});
+  const Bytes h = sha256("concurrent");
+  std::atomic<int> ok{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::vector<std::string> released;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) {
+        const auto r = sign(bearer, cred.id, sad, {h}, kEcdsaSha256);
+        if (r.status == 200) {
+          ++ok;
+          std::lock_guard lock(mu);
+          released.push_back(r.body["signatures"][0].get<std::string>());
+        } else if (r.status == 400 && r.error() == "invalid_request") {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 5);
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(store_->database().query_one("SELECT MAX(used_count) FROM sads WHERE credential_id = $1", {cred.id})->get_int(0), 5);
+  ASSERT_FALSE(released.empty());
+  EXPECT_EQ(validate(cred, kEcdsaSha256, h, released.front()), 0);
 }
 
 // schemas/csc.openapi.yaml parses as YAML and names exactly the registered routes and verbs.
