@@ -320,8 +320,14 @@ SadSpend AuthorizationService::prepare_sad_use(std::string_view sad, const SadUs
                       {use.credential_id, use.user_id})) {
       throw AuthError(AuthFailure::credential_disabled, "credential disabled, removed or no longer the user's");
     }
-    // Read and written under the store's write lock: no other writer can spend in between.
-    tx.exec("UPDATE sads SET used_count = used_count + $2 WHERE id = $1", {outcome->sad_id, k});
+    // The refusals above are repeated in the UPDATE's WHERE: SQLite holds the write lock for the
+    // whole batch, but on PostgreSQL another node may spend between the SELECT and this UPDATE,
+    // which then re-evaluates the WHERE against the row it commits (ADR 0018).
+    if (tx.exec("UPDATE sads SET used_count = used_count + $2 "
+                "WHERE id = $1 AND used_count + $2 <= max_uses AND revoked = 0 AND expires_at > $3",
+                {outcome->sad_id, k, now}) != 1) {
+      throw AuthError(AuthFailure::sad_exhausted, "SAD used up concurrently");
+    }
     if (bound_alg) {
       // Each hash takes one unused authorised entry (a hash authorised twice may be signed twice).
       for (const Bytes& h : use.hashes) {
@@ -332,7 +338,8 @@ SadSpend AuthorizationService::prepare_sad_use(std::string_view sad, const SadUs
         }
       }
     }
-    outcome->remaining = max_uses - used - k;
+    const auto after = tx.query_one("SELECT used_count FROM sads WHERE id = $1", {outcome->sad_id});
+    outcome->remaining = max_uses - (after ? after->get_int(0) : used + k);
   };
   return s;
 }
