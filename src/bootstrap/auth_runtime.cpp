@@ -111,8 +111,7 @@ audit::Event to_audit_event(const auth::AuthEvent& event) {
 void AuditAuthEvents::on_event(const auth::AuthEvent& event) { sink_.append(to_audit_event(event)); }
 
 void AuditAuthEvents::on_spend_with(const auth::SadSpend& spend, audit::Event signature_record, store::Database& db) {
-  std::vector<audit::Event> records;
-  records.push_back(to_audit_event(spend.event));
+  std::vector<audit::Event> records(1);  // sad.used: made inside the commit from the completed event
   records.push_back(std::move(signature_record));
   sink_.append_all_with(
       std::move(records),
@@ -126,7 +125,7 @@ void AuditAuthEvents::on_spend_with(const auth::SadSpend& spend, audit::Event si
 
 void AuditAuthEvents::on_event_with(const auth::AuthEvent& event, const Apply& apply, store::Database& db) {
   sink_.append_with(
-      to_audit_event(event),
+      audit::Event{},  // made inside the commit from the event as apply completed it
       [&](store::Database& tx, audit::Event& record) {
         auth::AuthEvent completed = event;
         apply(tx, completed);
