@@ -217,12 +217,11 @@ AttendedCredential SigningService::credential(const Caller& caller, std::string_
   return out;
 }
 
-std::vector<Bytes> SigningService::sign_digests_authorized(const Caller& caller, std::string_view credential_id,
+std::vector<Bytes> SigningService::sign_digests_authorized(const Caller& caller, const AttendedCredential& attended,
                                                            SignatureScheme scheme, HashAlg hash,
                                                            const std::vector<Bytes>& digests, const RecordHook* commit) {
-  const auto attended = credential(caller, credential_id);
   if (!attended.enabled) {
-    throw Error(Errc::invalid_argument, "the credential '" + std::string(credential_id) + "' is disabled", true);
+    throw Error(Errc::invalid_argument, "the credential '" + attended.credential.id + "' is disabled", true);
   }
   const auto& c = attended.credential;
   auto event = signature_event(caller, &c, "raw", "", algorithm_name(scheme, hash));

@@ -122,16 +122,18 @@ class SigningService {
   AttendedCredential credential(const Caller& caller, std::string_view credential_id);
 
   // Signatures over digests with an active credential the caller owns, one per digest, in order.
-  // The caller (the CSC layer) must have consumed the SAD for exactly these digests first
-  // (AuthorizationService::consume_sad); this checks ownership, status, digest lengths and the
-  // algorithm (Error(invalid_argument, public)) but not the second factor. Audited as one
+  // `attended` is what credential() returned for this caller (ownership is checked there). The
+  // caller (the CSC layer) must have consumed the SAD for exactly these digests first
+  // (AuthorizationService::consume_sad), or commit the spend with the record (SCAL1, below); this
+  // checks status, digest lengths and the algorithm (Error(invalid_argument, public)) but not the
+  // second factor. Audited as one
   // signature.create event (format "raw") listing every digest, like sign_digest.
   // With `commit`, the signature.create record goes to it instead of the service's sink: it must
   // make the record durable together with whatever belongs in the same commit (a SCAL1 SAD's
   // spend, ADR 0021) or throw; the signatures are returned only after it returned, and a failure
   // is recorded through the service's sink as usual.
   using RecordHook = std::function<void(audit::Event signature_record)>;
-  std::vector<Bytes> sign_digests_authorized(const Caller& caller, std::string_view credential_id,
+  std::vector<Bytes> sign_digests_authorized(const Caller& caller, const AttendedCredential& attended,
                                              SignatureScheme scheme, HashAlg hash, const std::vector<Bytes>& digests,
                                              const RecordHook* commit = nullptr);
 

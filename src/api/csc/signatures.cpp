@@ -56,13 +56,13 @@ http::Response sign_hash(CscContext& ctx, http::Request& req, Call& call) {
       ctx.commit_sad_with(spend, std::move(signature_record));
     };
     try {
-      values = ctx.signing.sign_digests_authorized(s.caller, a.credential.id, alg.scheme, alg.hash, *hashes, &commit);
+      values = ctx.signing.sign_digests_authorized(s.caller, a, alg.scheme, alg.hash, *hashes, &commit);
     } catch (const auth::AuthError& e) {
       ctx.authorization.refuse_sad_use(spend, use, e);
     }
   } else {
     (void)ctx.authorization.consume_sad(sad, use);
-    values = ctx.signing.sign_digests_authorized(s.caller, a.credential.id, alg.scheme, alg.hash, *hashes);
+    values = ctx.signing.sign_digests_authorized(s.caller, a, alg.scheme, alg.hash, *hashes);
   }
   call.signed_ok = true;  // recorded as signature.create by the signing service
   Json out = Json::array();
