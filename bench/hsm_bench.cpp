@@ -1,7 +1,8 @@
-// Signatures per second, per key type, at 1 and 2 threads:
+// Signatures per second, per key type, at 1, 2 and 16 threads:
 //   openssl/...        EVP_PKEY_sign with an in-memory key of the same type: the CPU's limit;
 //   raw_token/...      one session per thread, C_SignInit + C_Sign on the token key: the token's limit;
 //   raw_copy/...       the same on a session-object copy of that key (CKA_TOKEN=false);
+//   raw_shared_copy/.. the same with one copy shared by every thread (what sharing an object costs);
 //   layer/...          hsm::Token::sign (pool + handle cache + retry), cache_session_keys=false;
 //   layer_cached/...   the same with cache_session_keys=true (the default).
 // raw_* also report where the time goes: microseconds per C_SignInit and per C_Sign.
@@ -12,6 +13,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,7 +85,10 @@ void BM_OpenSsl(benchmark::State& state, std::size_t key) {
 
 // Raw PKCS#11 with one session per thread (opened here, logged in through the application's login)
 // and no pool, cache or retry: the limit of the token itself.
-void BM_RawPkcs11(benchmark::State& state, std::size_t key, bool session_copy) {
+enum class Copy { none, per_thread, shared };
+
+void BM_RawPkcs11(benchmark::State& state, std::size_t key, Copy mode) {
+  const bool session_copy = mode != Copy::none;
   CK_FUNCTION_LIST* fn = g_world->module->fn();
   CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
   if (fn->C_OpenSession(g_world->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s) != CKR_OK) {
@@ -105,7 +111,27 @@ void BM_RawPkcs11(benchmark::State& state, std::size_t key, bool session_copy) {
     fn->C_CloseSession(s);
     return;
   }
-  if (session_copy) {
+  if (mode == Copy::shared) {
+    // One copy for every thread, made once in a session that stays open: what sharing one
+    // object costs (SoftHSM2 locks an object for each attribute read).
+    static std::mutex mu;
+    static std::map<std::size_t, CK_OBJECT_HANDLE> shared;
+    std::lock_guard lock(mu);
+    auto it = shared.find(key);
+    if (it == shared.end()) {
+      CK_SESSION_HANDLE holder = CK_INVALID_HANDLE;
+      CK_ATTRIBUTE tmpl[] = {{CKA_TOKEN, &no, sizeof no}};
+      CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+      if (fn->C_OpenSession(g_world->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &holder) != CKR_OK ||
+          fn->C_CopyObject(holder, h, tmpl, 1, &copy) != CKR_OK) {
+        state.SkipWithError("C_CopyObject");
+        fn->C_CloseSession(s);
+        return;
+      }
+      it = shared.emplace(key, copy).first;
+    }
+    h = it->second;
+  } else if (session_copy) {
     // Lives in this thread's session and dies with it.
     CK_ATTRIBUTE tmpl[] = {{CKA_TOKEN, &no, sizeof no}};
     CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
@@ -164,7 +190,7 @@ CK_SLOT_ID find_slot(hsm::Module& module) {
 }
 
 void apply(benchmark::internal::Benchmark* b) {
-  b->Threads(1)->Threads(2)->UseRealTime()->MinTime(1.0);
+  b->Threads(1)->Threads(2)->Threads(16)->UseRealTime()->MinTime(1.0);
 }
 
 }  // namespace
@@ -197,8 +223,10 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < std::size(kKeys); ++i) {
     const std::string spec = kKeys[i].spec;
     apply(benchmark::RegisterBenchmark(("openssl/" + spec).c_str(), BM_OpenSsl, i));
-    apply(benchmark::RegisterBenchmark(("raw_token/" + spec).c_str(), BM_RawPkcs11, i, false));
-    apply(benchmark::RegisterBenchmark(("raw_copy/" + spec).c_str(), BM_RawPkcs11, i, true));
+    apply(benchmark::RegisterBenchmark(("raw_token/" + spec).c_str(), BM_RawPkcs11, i, Copy::none));
+    apply(benchmark::RegisterBenchmark(("raw_copy/" + spec).c_str(), BM_RawPkcs11, i, Copy::per_thread));
+    apply(benchmark::RegisterBenchmark(("raw_shared_copy/" + spec).c_str(), BM_RawPkcs11, i, Copy::shared));
+
     apply(benchmark::RegisterBenchmark(("layer/" + spec).c_str(), BM_Layer, i, false));
     apply(benchmark::RegisterBenchmark(("layer_cached/" + spec).c_str(), BM_Layer, i, true));
   }

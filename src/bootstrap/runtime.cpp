@@ -19,6 +19,7 @@ std::unique_ptr<hsm::Token> open_token(const config::HsmConfig& c, std::optional
   to.user_pin = c.user_pin.resolve();
   to.pool_size = pool_size.value_or(c.pool_size);
   to.cache_session_keys = c.cache_session_keys;
+  to.session_key_copies = c.session_key_copies;
   to.session_key_recheck = c.session_key_recheck;
   return hsm::Token::open(std::move(to));
 }

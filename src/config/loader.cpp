@@ -110,6 +110,7 @@ void read_hsm(Section s, HsmConfig& c) {
   s.get_int("pool_size", c.pool_size, 1);
   s.get_path("softhsm_conf", c.softhsm_conf);
   s.get_bool("cache_session_keys", c.cache_session_keys);
+  s.get_int("session_key_copies", c.session_key_copies, 0, 1024);
   s.get_duration("session_key_recheck_ms", c.session_key_recheck, 0, kMaxMs);
   s.finish();
 }

@@ -150,25 +150,33 @@ bool is_session_failure(CK_RV rv) {
 }
 
 void CallGate::lock_shared() {
-  std::unique_lock lock(mutex_);
-  cv_.wait(lock, [&] { return !writer_ && writers_waiting_ == 0; });
-  ++readers_;
+  auto s = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if ((s & kWriter) == 0) {
+      // Fails (and retries) if a writer set kWriter meanwhile: the whole word is compared.
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
+      continue;
+    }
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return (state_.load(std::memory_order_relaxed) & kWriter) == 0; });
+    s = state_.load(std::memory_order_relaxed);
+  }
 }
 
 void CallGate::unlock_shared() {
-  bool wake = false;
-  {
+  if (state_.fetch_sub(1, std::memory_order_release) == (kWriter | 1)) {
+    // The last reader a writer waits for. Notified under the mutex: the writer either waits
+    // already or has not yet looked at the count (it looks holding the mutex).
     std::lock_guard lock(mutex_);
-    wake = --readers_ == 0 && writers_waiting_ > 0;
+    cv_.notify_all();
   }
-  if (wake) cv_.notify_all();
 }
 
 void CallGate::lock() {
   std::unique_lock lock(mutex_);
-  ++writers_waiting_;
-  cv_.wait(lock, [&] { return !writer_ && readers_ == 0; });
-  --writers_waiting_;
+  ++writers_;
+  state_.fetch_or(kWriter, std::memory_order_relaxed);  // no new reader from now on
+  cv_.wait(lock, [&] { return !writer_ && (state_.load(std::memory_order_acquire) & ~kWriter) == 0; });
   writer_ = true;
 }
 
@@ -176,6 +184,7 @@ void CallGate::unlock() {
   {
     std::lock_guard lock(mutex_);
     writer_ = false;
+    if (--writers_ == 0) state_.fetch_and(~kWriter, std::memory_order_release);
   }
   cv_.notify_all();
 }

@@ -70,6 +70,8 @@ std::string trim_padded(const unsigned char* data, std::size_t size);
 // A readers-writer lock that prefers writers: a re-initialisation waiting for the calls in flight is
 // not starved by new ones (glibc's pthread_rwlock, behind std::shared_mutex, prefers readers).
 // Not recursive: a thread holding it shared must not take it again (a waiting writer would block it).
+// Readers take it with one atomic operation while no writer waits: every PKCS#11 call takes it, and
+// a mutex there made concurrent signers sleep on each other (futex waits, ~4x the context switches).
 class CallGate {
  public:
   void lock_shared();
@@ -78,11 +80,12 @@ class CallGate {
   void unlock();
 
  private:
-  std::mutex mutex_;
+  static constexpr std::uint32_t kWriter = 0x80000000u;  // a writer waits or holds: readers wait
+  std::atomic<std::uint32_t> state_{0};                   // kWriter | number of readers inside
+  std::mutex mutex_;                                      // the slow paths (writers, readers waiting)
   std::condition_variable cv_;
-  unsigned readers_ = 0;
-  unsigned writers_waiting_ = 0;
-  bool writer_ = false;
+  unsigned writers_ = 0;  // waiting or holding; under mutex_
+  bool writer_ = false;   // one holds it; under mutex_
 };
 
 class Module {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sigil/hsm/token.hpp"
 namespace sigil::hsm {
@@ -14,10 +15,11 @@ void close_all_sessions_for_test(Token& token);
 // itself) and does not tell the layer: the layer finds out from failing calls, as in production.
 void finalize_module_for_test(const std::filesystem::path& module, bool initialize_again);
 
-// The session-object copy the token signs `label` with (cache_session_keys), read back from a pool
+// The session-object copies the token signs `label` with (cache_session_keys), read back from a pool
 // session; nullopt when there is none.
 struct SessionKeyForTest {
-  unsigned long handle = 0;
+  unsigned long handle = 0;            // the first copy
+  std::vector<unsigned long> handles;  // every copy; the flags below hold for all of them
   bool current = false;  // made under the pool's current key generation
   bool token = true, private_ = false, sensitive = false, extractable = true, sign = false;
   bool secret_readable = true;  // CKA_VALUE / CKA_PRIVATE_EXPONENT could be read

@@ -3,7 +3,12 @@
 // never outlives the key it was copied from.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "hsm/module.hpp"
 #include "hsm/test_hooks.hpp"
@@ -16,7 +21,8 @@
 namespace sigil {
 namespace {
 
-std::unique_ptr<hsm::Token> open_token(bool cache, std::chrono::milliseconds recheck = std::chrono::seconds(1)) {
+std::unique_ptr<hsm::Token> open_token(bool cache, std::chrono::milliseconds recheck = std::chrono::seconds(1),
+                                       unsigned copies = 0) {
   hsm::TokenOptions o;
   o.module = test::kSoftHsmModule;
   o.label = test::kTokenLabel;
@@ -24,6 +30,7 @@ std::unique_ptr<hsm::Token> open_token(bool cache, std::chrono::milliseconds rec
   o.pool_size = 4;
   o.cache_session_keys = cache;
   o.session_key_recheck = recheck;
+  o.session_key_copies = copies;
   return hsm::Token::open(std::move(o));
 }
 
@@ -34,6 +41,37 @@ Errc sign_error(hsm::Token& token, const std::string& label) {
     return e.code();
   }
   return Errc{};
+}
+
+// The module instance the tokens share and the slot of the test token.
+std::pair<std::shared_ptr<hsm::Module>, CK_SLOT_ID> test_slot() {
+  auto module = hsm::Module::load(test::kSoftHsmModule);
+  for (const auto id : module->slots(true)) {
+    CK_TOKEN_INFO ti{};
+    if (module->fn()->C_GetTokenInfo(id, &ti) == CKR_OK &&
+        hsm::trim_padded(ti.label, sizeof ti.label) == test::kTokenLabel) {
+      return {module, id};
+    }
+  }
+  throw std::runtime_error("test token not found");
+}
+
+// Session objects (our copies) labelled `label`, seen from a session of our own.
+std::size_t session_objects_labelled(const std::string& label) {
+  auto [module, slot] = test_slot();
+  CK_FUNCTION_LIST* fn = module->fn();
+  CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+  if (fn->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s) != CKR_OK) throw std::runtime_error("session");
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE tmpl[] = {{CKA_TOKEN, &no, 1}, {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+  std::size_t n = 0;
+  CK_OBJECT_HANDLE batch[16];
+  CK_ULONG got = 0;
+  fn->C_FindObjectsInit(s, tmpl, 2);
+  while (fn->C_FindObjects(s, batch, 16, &got) == CKR_OK && got > 0) n += got;
+  fn->C_FindObjectsFinal(s);
+  fn->C_CloseSession(s);
+  return n;
 }
 
 bool signs_and_verifies(hsm::Token& token, const std::string& label, SignatureScheme scheme) {
@@ -65,6 +103,53 @@ TEST(SessionKeys, SignaturesThroughTheCopyVerifyAndTheCopyIsAsProtectedAsTheToke
     EXPECT_TRUE(signs_and_verifies(*token, label, scheme)) << "second signature (cached copy)";
     EXPECT_EQ(hsm::session_key_for_test(*token, label)->handle, copy->handle) << "the copy is reused";
   }
+}
+
+// Several copies per key (session_key_copies), so that concurrent signatures use different objects:
+// each is as protected as the token key, signatures spread over them verify, and deleting the key
+// destroys them all.
+TEST(SessionKeys, SeveralCopiesAreAllProtectedUsedAndDestroyed) {
+  auto token = open_token(true, std::chrono::seconds(1), 3);  // pool of 4
+  token->generate_key(KeySpec::parse("ec-p256"), "sk-several");
+  ASSERT_TRUE(signs_and_verifies(*token, "sk-several", SignatureScheme::ecdsa));
+  const auto copies = hsm::session_key_for_test(*token, "sk-several");
+  ASSERT_TRUE(copies.has_value());
+  ASSERT_EQ(copies->handles.size(), 3u);
+  EXPECT_EQ(std::set<unsigned long>(copies->handles.begin(), copies->handles.end()).size(), 3u);
+  EXPECT_FALSE(copies->token);
+  EXPECT_TRUE(copies->private_);
+  EXPECT_TRUE(copies->sensitive);
+  EXPECT_FALSE(copies->extractable);
+  EXPECT_FALSE(copies->secret_readable);
+  EXPECT_EQ(session_objects_labelled("sk-several"), 3u);
+
+  std::atomic<int> verified{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) verified += signs_and_verifies(*token, "sk-several", SignatureScheme::ecdsa) ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(verified.load(), 30);
+  EXPECT_EQ(hsm::session_key_for_test(*token, "sk-several")->handles, copies->handles) << "the copies are reused";
+
+  token->delete_key("sk-several");
+  EXPECT_EQ(session_objects_labelled("sk-several"), 0u) << "a copy outlived its key";
+  EXPECT_EQ(sign_error(*token, "sk-several"), Errc::hsm_key_not_found);
+}
+
+TEST(SessionKeys, CopiesAreAtMostThePoolSizeAndAtLeastOne) {
+  auto many = open_token(true, std::chrono::seconds(1), 64);  // pool of 4
+  many->generate_key(KeySpec::parse("ec-p256"), "sk-many");
+  ASSERT_TRUE(signs_and_verifies(*many, "sk-many", SignatureScheme::ecdsa));
+  EXPECT_EQ(hsm::session_key_for_test(*many, "sk-many")->handles.size(), 4u);
+  auto one = open_token(true, std::chrono::seconds(1), 1);
+  ASSERT_TRUE(signs_and_verifies(*one, "sk-many", SignatureScheme::ecdsa));
+  EXPECT_EQ(hsm::session_key_for_test(*one, "sk-many")->handles.size(), 1u);
+  auto automatic = open_token(true);  // 0: one per pool session
+  ASSERT_TRUE(signs_and_verifies(*automatic, "sk-many", SignatureScheme::ecdsa));
+  EXPECT_EQ(hsm::session_key_for_test(*automatic, "sk-many")->handles.size(), 4u);
 }
 
 TEST(SessionKeys, CopiesAreNotListedAndDoNotMakeLabelsAmbiguous) {
@@ -149,18 +234,10 @@ TEST(SessionKeys, OffMeansTheTokenObjectSigns) {
 // A key the token will not copy (CKA_COPYABLE=false) is signed with as a token object.
 TEST(SessionKeys, ANonCopyableKeyFallsBackToTheTokenObject) {
   auto token = open_token(true);
-  auto module = hsm::Module::load(test::kSoftHsmModule);  // the process's shared instance
+  auto [module, slot] = test_slot();  // the process's shared instance
   CK_FUNCTION_LIST* fn = module->fn();
-  std::optional<CK_SLOT_ID> slot;
-  for (const auto id : module->slots(true)) {
-    CK_TOKEN_INFO ti{};
-    if (fn->C_GetTokenInfo(id, &ti) == CKR_OK && hsm::trim_padded(ti.label, sizeof ti.label) == test::kTokenLabel) {
-      slot = id;
-    }
-  }
-  ASSERT_TRUE(slot.has_value());
   CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-  ASSERT_EQ(fn->C_OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s), CKR_OK);
+  ASSERT_EQ(fn->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s), CKR_OK);
   CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
   const Bytes curve = ossl::ec_curve_oid_der(256);
   const char label[] = "sk-not-copyable";

@@ -79,6 +79,7 @@ struct HsmConfig {
   unsigned pool_size = 8;                    // sessions per token
   std::filesystem::path softhsm_conf;        // exported as SOFTHSM2_CONF when set
   bool cache_session_keys = true;            // sign with session-object copies (see ADR 0007)
+  unsigned session_key_copies = 0;           // copies per key; 0 = pool_size
   std::chrono::milliseconds session_key_recheck{1000};  // how often a cached key's token object is re-checked
 };
 

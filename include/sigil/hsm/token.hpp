@@ -31,6 +31,9 @@ struct TokenOptions {
   // per-signature reload of the token object (SoftHSM2: a file read per C_SignInit) and costs one
   // extra "key holder" session beyond pool_size. See docs/adr/0007-session-key-cache.md.
   bool cache_session_keys = true;
+  // Copies made of each key (1..pool_size, clamped): concurrent signatures with one key use
+  // different objects (each signature leases a lane, and each lane has its copy). 0 = pool_size.
+  unsigned session_key_copies = 0;
   // A copy outlives the deletion of its token object by another process: the token object is checked
   // again when its copy was last checked longer ago than this (0 = before every signature).
   std::chrono::milliseconds session_key_recheck{1000};
