@@ -4,7 +4,8 @@
 //   raw_copy/...       the same on a session-object copy of that key (CKA_TOKEN=false);
 //   raw_shared_copy/.. the same with one copy shared by every thread (what sharing an object costs);
 //   layer/...          hsm::Token::sign (pool + handle cache + retry), cache_session_keys=false;
-//   layer_cached/...   the same with cache_session_keys=true (the default).
+//   layer_cached/...   the same with cache_session_keys=true (the default);
+//   layer_many/...     hsm::Token::sign_many, 32 digests per call (counted per signature).
 // raw_* also report where the time goes: microseconds per C_SignInit and per C_Sign.
 // See bench/README.md for running and reading it, docs/performance.md for results.
 #include <benchmark/benchmark.h>
@@ -179,6 +180,17 @@ void BM_Layer(benchmark::State& state, std::size_t key, bool cached) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// hsm::Token::sign_many with 32 digests per call (one lane, one session): what a CSC signHash
+// with 32 hashes does. Counted per signature.
+void BM_LayerMany(benchmark::State& state, std::size_t key) {
+  const std::string label = label_of(kKeys[key]);
+  const std::vector<Bytes> digests(32, g_world->digest);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(g_world->cached->sign_many(label, kKeys[key].scheme, HashAlg::sha256, digests));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * digests.size()));
+}
+
 CK_SLOT_ID find_slot(hsm::Module& module) {
   for (const auto id : module.slots(true)) {
     CK_TOKEN_INFO ti{};
@@ -229,6 +241,7 @@ int main(int argc, char** argv) {
 
     apply(benchmark::RegisterBenchmark(("layer/" + spec).c_str(), BM_Layer, i, false));
     apply(benchmark::RegisterBenchmark(("layer_cached/" + spec).c_str(), BM_Layer, i, true));
+    apply(benchmark::RegisterBenchmark(("layer_many/" + spec).c_str(), BM_LayerMany, i));
   }
   register_audit_benchmarks(*world.cached, fixture.dir());
   benchmark::RunSpecifiedBenchmarks();

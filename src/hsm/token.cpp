@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <shared_mutex>
+#include <span>
 
 #include "hsm/module.hpp"
 #include "hsm/session_pool.hpp"
@@ -161,6 +162,8 @@ class TokenKeySigner final : public KeySigner {
       : token_(token), label_(std::move(label)), spec_(spec), spki_(std::move(spki)) {}
   KeyType key_type() const override { return spec_.type; }
   Bytes sign_digest(SignatureScheme scheme, HashAlg hash, const Bytes& digest, bool raw_ecdsa) override;
+  std::vector<Bytes> sign_digests(SignatureScheme scheme, HashAlg hash, std::span<const Bytes> digests,
+                                  bool raw_ecdsa) override;
   Bytes public_key_der() const override { return spki_; }
 
  private:
@@ -295,11 +298,24 @@ class Pkcs11Token final : public Token {
 
   Bytes sign(const std::string& label, SignatureScheme scheme, HashAlg hash, const Bytes& digest,
              bool raw_ecdsa) override {
-    if (digest.size() != digest_size(hash)) {
-      throw Error(Errc::invalid_argument,
-                  "digest length " + std::to_string(digest.size()) + " does not match " + std::string(hash_name(hash)),
-                  true);
+    return std::move(sign_many(label, scheme, hash, std::span<const Bytes>(&digest, 1), raw_ecdsa).front());
+  }
+
+  // One lane, one key lookup and one session for all the digests: a call with many hashes does not
+  // queue for the pool (or meet other signers on SoftHSM2's locks) once per signature.
+  std::vector<Bytes> sign_many(const std::string& label, SignatureScheme scheme, HashAlg hash,
+                               std::span<const Bytes> digests, bool raw_ecdsa) override {
+    for (const auto& digest : digests) {
+      if (digest.size() != digest_size(hash)) {
+        throw Error(Errc::invalid_argument,
+                    "digest length " + std::to_string(digest.size()) + " does not match " +
+                        std::string(hash_name(hash)),
+                    true);
+      }
     }
+    std::vector<Bytes> out;
+    if (digests.empty()) return out;
+    out.reserve(digests.size());
     const auto lane = lanes_.take();
     SigningKey key = signing_key(label, lane.index());
     if ((key.spec.type == KeyType::ec) != (scheme == SignatureScheme::ecdsa)) {
@@ -307,29 +323,27 @@ class Pkcs11Token final : public Token {
                   std::string(scheme_name(scheme)) + " does not fit the " + key.spec.name() + " key '" + label + "'",
                   true);
     }
-    Bytes input;
     CK_MECHANISM mech{};
-    CK_RSA_PKCS_PSS_PARAMS pss{hash_mech(hash), mgf(hash), digest.size()};
+    CK_RSA_PKCS_PSS_PARAMS pss{hash_mech(hash), mgf(hash), digest_size(hash)};
     switch (scheme) {
       case SignatureScheme::rsa_pkcs1:
         mech.mechanism = CKM_RSA_PKCS;
-        input = ossl::encode_digest_info(hash, digest);
         break;
       case SignatureScheme::rsa_pss:
         mech.mechanism = CKM_RSA_PKCS_PSS;
         mech.pParameter = &pss;
         mech.ulParameterLen = sizeof pss;
-        input = digest;
         break;
       case SignatureScheme::ecdsa:
         mech.mechanism = CKM_ECDSA;
-        input = digest;
         break;
     }
     const std::size_t field = (key.spec.bits + 7) / 8;
-    Bytes sig(key.spec.type == KeyType::rsa ? field : 2 * field);
+    const std::size_t sig_size = key.spec.type == KeyType::rsa ? field : 2 * field;
     for (int attempt = 0; attempt < 2; ++attempt) {
       try {
+        // A retry (after a session failure) goes on from the first digest not yet signed: a
+        // signature already produced is never made twice.
         pool_.run("C_Sign", [&](CK_SESSION_HANDLE s) {
           CK_OBJECT_HANDLE h = key.handle;
           if (key.generation != pool_.key_generation()) {
@@ -339,17 +353,24 @@ class Pkcs11Token final : public Token {
             h = find_private(s, label);
             if (h == CK_INVALID_HANDLE) return CKR_KEY_HANDLE_INVALID;
           }
-          CK_RV rv = fn()->C_SignInit(s, &mech, h);
-          if (rv != CKR_OK) return rv;
-          CK_ULONG len = sig.size();
-          rv = fn()->C_Sign(s, input.data(), input.size(), sig.data(), &len);
-          if (rv == CKR_BUFFER_TOO_SMALL) {  // C_Sign ended the operation; start over with room
+          while (out.size() < digests.size()) {
+            const Bytes& digest = digests[out.size()];
+            const Bytes input = scheme == SignatureScheme::rsa_pkcs1 ? ossl::encode_digest_info(hash, digest) : digest;
+            Bytes sig(sig_size);
+            CK_RV rv = fn()->C_SignInit(s, &mech, h);
+            if (rv != CKR_OK) return rv;
+            CK_ULONG len = sig.size();
+            rv = fn()->C_Sign(s, const_cast<CK_BYTE_PTR>(input.data()), input.size(), sig.data(), &len);
+            if (rv == CKR_BUFFER_TOO_SMALL) {  // C_Sign ended the operation; start over with room
+              sig.resize(len);
+              if ((rv = fn()->C_SignInit(s, &mech, h)) != CKR_OK) return rv;
+              rv = fn()->C_Sign(s, const_cast<CK_BYTE_PTR>(input.data()), input.size(), sig.data(), &len);
+            }
+            if (rv != CKR_OK) return rv;
             sig.resize(len);
-            if ((rv = fn()->C_SignInit(s, &mech, h)) != CKR_OK) return rv;
-            rv = fn()->C_Sign(s, input.data(), input.size(), sig.data(), &len);
+            out.push_back(std::move(sig));
           }
-          if (rv == CKR_OK) sig.resize(len);
-          return rv;
+          return CKR_OK;
         });
         break;
       } catch (const Error& e) {
@@ -359,8 +380,10 @@ class Pkcs11Token final : public Token {
         key = signing_key(label, lane.index());
       }
     }
-    if (scheme == SignatureScheme::ecdsa && !raw_ecdsa) return ossl::ecdsa_raw_to_der(sig);
-    return sig;
+    if (scheme == SignatureScheme::ecdsa && !raw_ecdsa) {
+      for (auto& sig : out) sig = ossl::ecdsa_raw_to_der(sig);
+    }
+    return out;
   }
 
   std::unique_ptr<KeySigner> signer(const std::string& label) override {
@@ -678,6 +701,11 @@ class Pkcs11Token final : public Token {
 
 Bytes TokenKeySigner::sign_digest(SignatureScheme scheme, HashAlg hash, const Bytes& digest, bool raw_ecdsa) {
   return token_.sign(label_, scheme, hash, digest, raw_ecdsa);
+}
+
+std::vector<Bytes> TokenKeySigner::sign_digests(SignatureScheme scheme, HashAlg hash, std::span<const Bytes> digests,
+                                                bool raw_ecdsa) {
+  return token_.sign_many(label_, scheme, hash, digests, raw_ecdsa);
 }
 
 SlotInfo describe_slot(CK_FUNCTION_LIST* fn, CK_SLOT_ID id) {

@@ -238,11 +238,7 @@ std::vector<Bytes> SigningService::sign_digests_authorized(const Caller& caller,
       throw Error(Errc::invalid_argument, "credential '" + c.id + "' does not allow " + algorithm_name(scheme, hash),
                   true);
     }
-    auto key = key_signer(c);
-    std::vector<Bytes> out;
-    out.reserve(digests.size());
-    for (const auto& d : digests) out.push_back(key->sign_digest(scheme, hash, d));
-    return out;
+    return key_signer(c)->sign_digests(scheme, hash, digests);
   }, commit);
 }
 

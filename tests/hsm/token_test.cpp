@@ -137,6 +137,63 @@ TEST_F(TokenTest, EightThreadsSignConcurrentlyAndEverySignatureVerifies) {
   EXPECT_LE(token().pool_stats().open_sessions, 8u);
 }
 
+// sign_many: one lease and one session for many digests; every signature verifies against its own
+// digest, in order, for every scheme; a bad digest anywhere refuses the whole call before signing.
+TEST_F(TokenTest, SignManySignsEveryDigestInOrder) {
+  token().generate_key(KeySpec::parse("ec-p256"), "many-ec");
+  token().generate_key(KeySpec::parse("rsa-2048"), "many-rsa");
+  std::vector<Bytes> digests;
+  for (int i = 0; i < 7; ++i) digests.push_back(ossl::digest(HashAlg::sha256, "many " + std::to_string(i)));
+  const std::pair<const char*, SignatureScheme> cases[] = {{"many-ec", SignatureScheme::ecdsa},
+                                                           {"many-rsa", SignatureScheme::rsa_pkcs1},
+                                                           {"many-rsa", SignatureScheme::rsa_pss}};
+  for (const auto& [label, scheme] : cases) {
+    SCOPED_TRACE(std::string(label) + "/" + std::string(scheme_name(scheme)));
+    const Bytes spki = token().public_key_der(label);
+    const auto sigs = token().sign_many(label, scheme, HashAlg::sha256, digests);
+    ASSERT_EQ(sigs.size(), digests.size());
+    for (std::size_t i = 0; i < digests.size(); ++i) {
+      EXPECT_TRUE(ossl::verify_digest(spki, scheme, HashAlg::sha256, digests[i], sigs[i])) << i;
+      // Bound to its own digest: the next digest does not verify with it.
+      EXPECT_FALSE(ossl::verify_digest(spki, scheme, HashAlg::sha256, digests[(i + 1) % digests.size()], sigs[i]));
+    }
+  }
+  const auto raw = token().sign_many("many-ec", SignatureScheme::ecdsa, HashAlg::sha256, digests, true);
+  for (const auto& r : raw) EXPECT_EQ(r.size(), 64u) << "raw r || s";
+  EXPECT_TRUE(token().sign_many("many-ec", SignatureScheme::ecdsa, HashAlg::sha256, {}).empty());
+
+  auto bad = digests;
+  bad[4].pop_back();
+  try {
+    token().sign_many("many-ec", SignatureScheme::ecdsa, HashAlg::sha256, bad);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+  }
+  try {
+    token().sign_many("many-ec", SignatureScheme::rsa_pss, HashAlg::sha256, digests);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::hsm_mechanism_unsupported);
+  }
+}
+
+TEST_F(TokenTest, SignManyRecoversWhenSessionsAreClosedBehindThePoolsBack) {
+  token().generate_key(KeySpec::parse("ec-p256"), "many-recover");
+  std::vector<Bytes> digests;
+  for (int i = 0; i < 5; ++i) digests.push_back(ossl::digest(HashAlg::sha256, "recover " + std::to_string(i)));
+  token().sign_many("many-recover", SignatureScheme::ecdsa, HashAlg::sha256, digests);
+  const auto before = token().pool_stats();
+  hsm::close_all_sessions_for_test(token());
+  const auto sigs = token().sign_many("many-recover", SignatureScheme::ecdsa, HashAlg::sha256, digests);
+  ASSERT_EQ(sigs.size(), digests.size());
+  const Bytes spki = token().public_key_der("many-recover");
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    EXPECT_TRUE(ossl::verify_digest(spki, SignatureScheme::ecdsa, HashAlg::sha256, digests[i], sigs[i])) << i;
+  }
+  EXPECT_EQ(token().pool_stats().retries, before.retries + 1);
+}
+
 TEST_F(TokenTest, RecoversWhenSessionsAreClosedBehindThePoolsBack) {
   token().generate_key(KeySpec::parse("ec-p256"), "recover-ec");
   const Bytes digest = ossl::digest(HashAlg::sha256, std::string_view("x"));

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,14 @@ class KeySigner {
   virtual ~KeySigner() = default;
   virtual KeyType key_type() const = 0;
   virtual Bytes sign_digest(SignatureScheme scheme, HashAlg hash, const Bytes& digest, bool raw_ecdsa = false) = 0;
+  // Several digests, in order; all or an exception. The default signs them one by one.
+  virtual std::vector<Bytes> sign_digests(SignatureScheme scheme, HashAlg hash, std::span<const Bytes> digests,
+                                          bool raw_ecdsa = false) {
+    std::vector<Bytes> out;
+    out.reserve(digests.size());
+    for (const auto& d : digests) out.push_back(sign_digest(scheme, hash, d, raw_ecdsa));
+    return out;
+  }
   // DER SubjectPublicKeyInfo of the key.
   virtual Bytes public_key_der() const = 0;
 };

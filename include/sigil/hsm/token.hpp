@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,14 @@ class Token {
   virtual Bytes public_key_der(const std::string& label) = 0;
   virtual Bytes sign(const std::string& label, SignatureScheme scheme, HashAlg hash, const Bytes& digest,
                      bool raw_ecdsa = false) = 0;
+  // Several digests with one key, in order; all or an exception. The default signs them one by one.
+  virtual std::vector<Bytes> sign_many(const std::string& label, SignatureScheme scheme, HashAlg hash,
+                                       std::span<const Bytes> digests, bool raw_ecdsa = false) {
+    std::vector<Bytes> out;
+    out.reserve(digests.size());
+    for (const auto& d : digests) out.push_back(sign(label, scheme, hash, d, raw_ecdsa));
+    return out;
+  }
   // A KeySigner bound to one key, for formatters and X.509 issuance.
   virtual std::unique_ptr<KeySigner> signer(const std::string& label) = 0;
   virtual std::vector<MechanismInfo> mechanisms() = 0;
