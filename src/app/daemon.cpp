@@ -452,7 +452,8 @@ struct Daemon::Impl {
     api::batch::register_routes(router, *batches);
     if (builtin_tsa) api::tsa::register_routes(router, *builtin_tsa, config.tsa.builtin_require_auth);
     if (config.csc.enabled) register_csc();
-    api::admin::register_routes(router, *admin, clock, config.pki.dir.string(), *audit.log);
+    api::admin::register_routes(router, *admin, clock, config.pki.dir.string(), *audit.log,
+                                {[this](const std::string& user_id) { auth->tokens.revoke_user(user_id); }});
     api::admin::register_second_factor_routes(router, *admin, clock, *audit.log,
                                               {auth->enrolments.get(), &auth->authorization, config.otp.issuer});
     register_oauth();

@@ -71,9 +71,10 @@ class LocalClient final : public AdminClient {
     audit_ = bootstrap::open_audit(config_.audit, store_->database(), *token_, clock_);
     service_ = std::make_unique<admin::AdminService>(*store_, *token_, clock_);
     service_->protect_key(config_.audit.key_label, "the audit log's checkpoint key");
-    api::admin::register_routes(router_, *service_, clock_, config_.pki.dir.string(), *audit_.log);
-    api::audit_api::register_routes(router_, store_->database(), *audit_.log, audit_.public_key_der);
     auth_ = std::make_unique<bootstrap::AuthRuntime>(config_, *store_, clock_, *audit_.log);
+    api::admin::register_routes(router_, *service_, clock_, config_.pki.dir.string(), *audit_.log,
+                                {[this](const std::string& user_id) { auth_->tokens.revoke_user(user_id); }});
+    api::audit_api::register_routes(router_, store_->database(), *audit_.log, audit_.public_key_der);
     api::admin::register_second_factor_routes(router_, *service_, clock_, *audit_.log,
                                               {auth_->enrolments.get(), &auth_->authorization, config_.otp.issuer});
     api::oauth::register_admin_routes(router_, auth_->clients, store_->users(), *audit_.log);

@@ -17,8 +17,10 @@ class AdminApi : public AdminTest {
  protected:
   AdminApi() {
     admin_id_ = make_user("root-admin", {store::Role::admin});
-    api::admin::register_routes(router_, *svc_, clock_, pki_dir(), audit_);
+    api::admin::register_routes(router_, *svc_, clock_, pki_dir(), audit_,
+                                {[this](const std::string& user_id) { revoked_.push_back(user_id); }});
   }
+  std::vector<std::string> revoked_;  // users whose sessions the routes ended (UserSessions::revoke)
 
   struct Result {
     int status;
@@ -322,6 +324,25 @@ TEST_F(AdminApi, UsersAndOneTimePasswords) {
   EXPECT_EQ(call("PUT", at("/users/judy/password"), json{{"password", "correct horse battery"}}.dump()).status, 204);
   EXPECT_EQ(store_->users().verify_password("judy", "correct horse battery", clock_, config::AuthConfig{}),
             store::VerifyResult::ok);
+}
+
+// Disabling a user or setting their password ends their sessions (the daemon wires UserSessions to
+// auth::TokenService::revoke_user); enabling, unlocking or a refused request does not.
+TEST_F(AdminApi, DisableAndPasswordResetEndTheUsersSessions) {
+  ASSERT_EQ(post(at("/users"), {{"username", "ivy"}, {"roles", {"signer"}}}).status, 201);
+  const auto ivy = store_->users().get_by_username("ivy");
+  ASSERT_TRUE(ivy.has_value());
+  EXPECT_EQ(call("POST", at("/users/ivy/enable")).status, 200);
+  EXPECT_EQ(call("POST", at("/users/ivy/unlock")).status, 200);
+  EXPECT_TRUE(revoked_.empty());
+  EXPECT_EQ(call("POST", at("/users/ivy/disable")).status, 200);
+  EXPECT_EQ(revoked_, std::vector<std::string>{ivy->id});
+  expect_error(call("PUT", at("/users/ivy/password"), json{{"password", "short"}}.dump()), 400);
+  EXPECT_EQ(revoked_.size(), 1u) << "a refused password change ends nothing";
+  EXPECT_EQ(call("PUT", at("/users/ivy/password"), json{{"password", "a long enough password"}}.dump()).status, 204);
+  EXPECT_EQ(revoked_, (std::vector<std::string>{ivy->id, ivy->id}));
+  expect_error(call("POST", at("/users/root-admin/disable")), 400, "own account");
+  EXPECT_EQ(revoked_.size(), 2u);
 }
 
 TEST_F(AdminApi, ApiKeysAreShownOnceAndAuthenticate) {

@@ -200,6 +200,33 @@ code=$(post auth/revoke "{\"token\":\"$(field "d['access_token']")\"}" "${A2[@]}
 check "auth/revoke answers 204" test "$code" = 204
 code=$(post credentials/list '{}' "${A2[@]}")
 expect 401 invalid_token "" "$code" "a revoked token is refused"
+# An administrator disabling a user, or setting their password, ends the user's sessions at once:
+# within auth.cache_ms too (the CSC API reads tokens through a short cache), and for good (enabling
+# the user again does not bring the old token back).
+ADMIN_PW="$(sed -n 's/.*store it now): //p' "$I.init.log")"
+ADM=(-u "admin:$ADMIN_PW" -H 'Content-Type: application/json')
+printf 'eve-password-1234\n' >"$T/eve.pw"
+"${L[@]}" user add eve --role signer --password-file "$T/eve.pw" >/dev/null
+post auth/login '{}' -u "eve:eve-password-1234" >/dev/null
+AE=(-H "Authorization: Bearer $(field "d['access_token']")")
+code=$(post credentials/list '{}' "${AE[@]}")
+check "eve's token lists her credentials (and is now in the token cache)" test "$code" = 200
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "${ADM[@]}" -X POST "$BASE/api/admin/v1/users/eve/disable")
+check "the admin API disables eve" test "$code" = 200
+code=$(post credentials/list '{}' "${AE[@]}")
+expect 401 invalid_token "" "$code" "disabling a user revokes their tokens at once (not after the cache)"
+"${CURL[@]}" -o /dev/null "${ADM[@]}" -X POST "$BASE/api/admin/v1/users/eve/enable"
+code=$(post credentials/list '{}' "${AE[@]}")
+expect 401 invalid_token "" "$code" "enabling eve again does not bring the revoked token back"
+post auth/login '{}' -u "eve:eve-password-1234" >/dev/null
+AE=(-H "Authorization: Bearer $(field "d['access_token']")")
+code=$(post credentials/list '{}' "${AE[@]}")
+check "eve signs in again after being enabled" test "$code" = 200
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "${ADM[@]}" -X PUT -d '{"password":"eve-new-password-5678"}' \
+  "$BASE/api/admin/v1/users/eve/password")
+check "the admin API sets eve's password" test "$code" = 204
+code=$(post credentials/list '{}' "${AE[@]}")
+expect 401 invalid_token "" "$code" "a password set by an administrator revokes the user's tokens"
 
 # 7. The trail: authorisations, SAD use and refusals, the lock, the signatures.
 "$SIGILCTL" --config "$I/sigil.toml" --local audit list --limit 1000 >"$T/audit.txt" 2>&1

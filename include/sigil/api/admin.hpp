@@ -4,6 +4,7 @@
 // Shapes: include/sigil/api/admin_json.hpp; contract: schemas/admin.openapi.yaml.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "sigil/admin/service.hpp"
@@ -22,11 +23,19 @@ namespace sigil::api::admin {
 
 inline constexpr const char* kPrefix = "/api/admin/v1";
 
+// What the admin routes do to a user's sign-ins. `revoke` ends every access and refresh token of a
+// user at once (auth::TokenService::revoke_user, which also empties the token cache): called when
+// an administrator disables the user or sets their password. Empty: nothing beyond the user row
+// (tests of the admin API alone).
+struct UserSessions {
+  std::function<void(const std::string& user_id)> revoke;
+};
+
 // Adds every admin route to `router`. `svc`, `clock` and `audit` must outlive the router; `pki_dir`
 // holds the demo CA's issuing-ca.pem and root-ca.pem (for POST /keys/{label}/certificate/issue).
 // Every state-changing route is audited through `audit` (fail closed, see routes.hpp).
 void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir,
-                     audit::Sink& audit);
+                     audit::Sink& audit, UserSessions sessions = {});
 
 // Registers `method kPrefix+path` as an admin route: the `admin` role (a refusal is audited as
 // auth.forbidden), the worker pool, and for a state-changing route (any method but GET, which must

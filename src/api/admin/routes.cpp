@@ -176,8 +176,9 @@ void add_route(http::Router& router, audit::Sink& audit, const char* method, con
 }
 
 void register_routes(http::Router& router, ::sigil::admin::AdminService& svc, const Clock& clock, std::string pki_dir,
-                     audit::Sink& audit) {
-  const auto ctx = std::make_shared<const detail::Context>(detail::Context{svc, clock, std::move(pki_dir), audit});
+                     audit::Sink& audit, UserSessions sessions) {
+  const auto ctx = std::make_shared<const detail::Context>(
+      detail::Context{svc, clock, std::move(pki_dir), audit, SecondFactorAdmin{}, std::move(sessions)});
   detail::register_token_routes(router, ctx);
   detail::register_key_routes(router, ctx);
   detail::register_credential_routes(router, ctx);

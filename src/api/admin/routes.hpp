@@ -18,6 +18,7 @@ struct Context {
   std::string pki_dir;
   audit::Sink& audit;
   SecondFactorAdmin second_factor{};
+  UserSessions sessions{};
 };
 using ContextPtr = std::shared_ptr<const Context>;
 

@@ -98,6 +98,8 @@ http::Response disable_user(const Context& ctx, http::Request& req) {
     throw Error(Errc::invalid_argument, "you cannot disable your own account", true);
   }
   users(ctx).set_status(user.id, store::UserStatus::disabled);
+  // Signed-in sessions end now, not when their tokens expire (nor when a token cache forgets them).
+  if (ctx.sessions.revoke) ctx.sessions.revoke(user.id);
   return json(200, user_to_json(reload(ctx, user.id)));
 }
 
@@ -120,6 +122,8 @@ http::Response set_password(const Context& ctx, http::Request& req) {
   check_password_policy(password);
   users(ctx).set_password(user.id, password);
   secure_wipe(password.data(), password.size());
+  // A password set by an administrator (a reset, a suspected compromise) ends the old sessions.
+  if (ctx.sessions.revoke) ctx.sessions.revoke(user.id);
   return no_content();
 }
 
