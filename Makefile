@@ -6,7 +6,7 @@ ASAN_DIR ?= build/asan
 VAR ?= var
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: deps build build-asan run init test test-release test-sanitize bench clean format
+.PHONY: deps build build-asan run init test test-release test-sanitize bench bench-csc clean format
 
 deps:
 	@scripts/install-deps
@@ -82,6 +82,11 @@ fuzz:
 
 bench: build
 	@$(RELEASE_DIR)/bench/sigil_bench
+
+# CSC signHash through a throwaway sigild (HTTPS, token, SAD, audit) against the raw C_Sign rate;
+# prints the Markdown table of docs/performance.md. Nothing else should run meanwhile.
+bench-csc: build
+	@bench/csc_load.sh $(RELEASE_DIR) 10 16
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
