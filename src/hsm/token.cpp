@@ -10,6 +10,7 @@
 #include <span>
 
 #include "hsm/module.hpp"
+#include "hsm/lanes.hpp"
 #include "hsm/session_pool.hpp"
 #include "hsm/test_hooks.hpp"
 #include "ossl/digest.hpp"
@@ -87,52 +88,6 @@ struct CachedKey {
   CK_OBJECT_HANDLE signing_handle(unsigned lane) const {
     return copies.empty() ? priv : copies[lane % copies.size()];
   }
-};
-
-// Signing lanes: a signature leases a lane for its C_SignInit + C_Sign and signs with the key copy
-// of that lane, so concurrent signatures never share a copy while there are as many lanes as
-// signatures in flight. With more in flight than lanes, a signature shares a lane (and a copy):
-// slower, never wrong.
-class Lanes {
- public:
-  explicit Lanes(unsigned n) : n_(n == 0 ? 1 : n), busy_(std::make_unique<Flag[]>(n_)) {}
-
-  class Lease {
-   public:
-    Lease(Lanes& lanes, unsigned index, bool held) : lanes_(lanes), index_(index), held_(held) {}
-    ~Lease() {
-      if (held_) lanes_.busy_[index_].v.store(false, std::memory_order_release);
-    }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    unsigned index() const { return index_; }
-
-   private:
-    Lanes& lanes_;
-    unsigned index_;
-    bool held_;
-  };
-
-  Lease take() {
-    const unsigned start = next_.fetch_add(1, std::memory_order_relaxed) % n_;
-    for (unsigned i = 0; i < n_; ++i) {
-      const unsigned k = (start + i) % n_;
-      bool expected = false;
-      if (!busy_[k].v.load(std::memory_order_relaxed) &&
-          busy_[k].v.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-        return Lease(*this, k, true);
-      }
-    }
-    return Lease(*this, start, false);
-  }
-
- private:
-  struct alignas(64) Flag {  // one cache line each: the two cores do not fight over a line
-    std::atomic<bool> v{false};
-  };
-  unsigned n_;
-  std::unique_ptr<Flag[]> busy_;
-  std::atomic<unsigned> next_{0};
 };
 
 // What one signature needs from a cache entry: copied on every signature, so small.
@@ -318,11 +273,14 @@ class Pkcs11Token final : public Token {
     out.reserve(digests.size());
     const auto lane = lanes_.take();
     SigningKey key = signing_key(label, lane.index());
-    if ((key.spec.type == KeyType::ec) != (scheme == SignatureScheme::ecdsa)) {
-      throw Error(Errc::hsm_mechanism_unsupported,
-                  std::string(scheme_name(scheme)) + " does not fit the " + key.spec.name() + " key '" + label + "'",
-                  true);
-    }
+    const auto check_type = [&] {
+      if ((key.spec.type == KeyType::ec) != (scheme == SignatureScheme::ecdsa)) {
+        throw Error(Errc::hsm_mechanism_unsupported,
+                    std::string(scheme_name(scheme)) + " does not fit the " + key.spec.name() + " key '" + label + "'",
+                    true);
+      }
+    };
+    check_type();
     CK_MECHANISM mech{};
     CK_RSA_PKCS_PSS_PARAMS pss{hash_mech(hash), mgf(hash), digest_size(hash)};
     switch (scheme) {
@@ -338,22 +296,28 @@ class Pkcs11Token final : public Token {
         mech.mechanism = CKM_ECDSA;
         break;
     }
-    const std::size_t field = (key.spec.bits + 7) / 8;
-    const std::size_t sig_size = key.spec.type == KeyType::rsa ? field : 2 * field;
     for (int attempt = 0; attempt < 2; ++attempt) {
       try {
+        const std::size_t field = (key.spec.bits + 7) / 8;
+        const std::size_t sig_size = key.spec.type == KeyType::rsa ? field : 2 * field;
         // A retry (after a session failure) goes on from the first digest not yet signed: a
         // signature already produced is never made twice.
         pool_.run("C_Sign", [&](CK_SESSION_HANDLE s) {
           CK_OBJECT_HANDLE h = key.handle;
-          if (key.generation != pool_.key_generation()) {
-            // The session failure this is the retry of also took the login or the key holder, and
-            // with them the copy and (SoftHSM2) the token handle: find the token object again here
-            // rather than fail a second time. The next lookup() makes a new copy.
-            h = find_private(s, label);
-            if (h == CK_INVALID_HANDLE) return CKR_KEY_HANDLE_INVALID;
-          }
+          bool token_object = false;  // h was found in this session: valid for the rest of the op
           while (out.size() < digests.size()) {
+            // Before every signature, not once per batch: a key handle must not outlive its object
+            // (a handle number may name another key's object later).
+            if (!token_object && key.generation != pool_.key_generation()) {
+              // The session failure this is the retry of (or another thread's) also took the login or
+              // the key holder, and with them the copies and (SoftHSM2) the token handle: find the
+              // token object again here rather than fail. The next lookup() makes new copies.
+              h = find_private(s, label);
+              if (h == CK_INVALID_HANDLE) return CKR_KEY_HANDLE_INVALID;
+              token_object = true;
+            } else if (!token_object && !still_cached(label, key)) {
+              return CKR_KEY_HANDLE_INVALID;  // its copy was dropped: the key was deleted or replaced
+            }
             const Bytes& digest = digests[out.size()];
             const Bytes input = scheme == SignatureScheme::rsa_pkcs1 ? ossl::encode_digest_info(hash, digest) : digest;
             Bytes sig(sig_size);
@@ -374,10 +338,12 @@ class Pkcs11Token final : public Token {
         });
         break;
       } catch (const Error& e) {
-        // The cached object handle went stale (key re-created, token re-initialised): look it up again once.
-        if (e.code() != Errc::hsm_key_not_found || attempt == 1) throw;
+        // The cached object handle went stale (key re-created, token re-initialised): look it up
+        // again once - unless signatures were made already: one call never mixes two keys.
+        if (e.code() != Errc::hsm_key_not_found || attempt == 1 || !out.empty()) throw;
         forget(label);
         key = signing_key(label, lane.index());
+        check_type();
       }
     }
     if (scheme == SignatureScheme::ecdsa && !raw_ecdsa) {
@@ -530,6 +496,17 @@ class Pkcs11Token final : public Token {
     // opened): sign with the token object and try copying again after the same interval, not on
     // every signature.
     return now - k.checked < recheck_;
+  }
+
+  // Whether `key` is still what the cache holds for `label` (its handle is the token object or one
+  // of the entry's copies, under the current generation). forget() erases the entry before it
+  // destroys the copies, so a copy seen here had not been destroyed yet.
+  bool still_cached(const std::string& label, const SigningKey& key) {
+    std::shared_lock lock(cache_mutex_);
+    const auto it = cache_.find(label);
+    if (it == cache_.end() || it->second.generation != key.generation || it->second.priv != key.priv) return false;
+    const auto& c = it->second.copies;
+    return key.handle == key.priv || std::find(c.begin(), c.end(), key.handle) != c.end();
   }
 
   // lookup() reduced to what a signature needs, without copying the entry's vectors on the fast path.

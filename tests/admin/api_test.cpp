@@ -18,9 +18,13 @@ class AdminApi : public AdminTest {
   AdminApi() {
     admin_id_ = make_user("root-admin", {store::Role::admin});
     api::admin::register_routes(router_, *svc_, clock_, pki_dir(), audit_,
-                                {[this](const std::string& user_id) { revoked_.push_back(user_id); }});
+                                {[this](const std::string& user_id) {
+                                  if (revoke_fails_) throw Error(Errc::store_unavailable, "store down");
+                                  revoked_.push_back(user_id);
+                                }});
   }
   std::vector<std::string> revoked_;  // users whose sessions the routes ended (UserSessions::revoke)
+  bool revoke_fails_ = false;
 
   struct Result {
     int status;
@@ -327,22 +331,36 @@ TEST_F(AdminApi, UsersAndOneTimePasswords) {
 }
 
 // Disabling a user or setting their password ends their sessions (the daemon wires UserSessions to
-// auth::TokenService::revoke_user); enabling, unlocking or a refused request does not.
+// auth::TokenService::revoke_user) before and after the change; enabling, unlocking or a refused
+// request does not. A revocation that fails leaves the change undone and the answer an error.
 TEST_F(AdminApi, DisableAndPasswordResetEndTheUsersSessions) {
   ASSERT_EQ(post(at("/users"), {{"username", "ivy"}, {"roles", {"signer"}}}).status, 201);
   const auto ivy = store_->users().get_by_username("ivy");
   ASSERT_TRUE(ivy.has_value());
+  const std::vector<std::string> twice{ivy->id, ivy->id};
   EXPECT_EQ(call("POST", at("/users/ivy/enable")).status, 200);
   EXPECT_EQ(call("POST", at("/users/ivy/unlock")).status, 200);
   EXPECT_TRUE(revoked_.empty());
   EXPECT_EQ(call("POST", at("/users/ivy/disable")).status, 200);
-  EXPECT_EQ(revoked_, std::vector<std::string>{ivy->id});
+  EXPECT_EQ(revoked_, twice);
+  revoked_.clear();
   expect_error(call("PUT", at("/users/ivy/password"), json{{"password", "short"}}.dump()), 400);
-  EXPECT_EQ(revoked_.size(), 1u) << "a refused password change ends nothing";
+  EXPECT_TRUE(revoked_.empty()) << "a refused password change ends nothing";
   EXPECT_EQ(call("PUT", at("/users/ivy/password"), json{{"password", "a long enough password"}}.dump()).status, 204);
-  EXPECT_EQ(revoked_, (std::vector<std::string>{ivy->id, ivy->id}));
+  EXPECT_EQ(revoked_, twice);
+  revoked_.clear();
   expect_error(call("POST", at("/users/root-admin/disable")), 400, "own account");
-  EXPECT_EQ(revoked_.size(), 2u);
+  EXPECT_TRUE(revoked_.empty());
+
+  // The store cannot revoke: nothing changes, and the answer says so.
+  EXPECT_EQ(call("POST", at("/users/ivy/enable")).status, 200);
+  revoke_fails_ = true;
+  EXPECT_GE(call("POST", at("/users/ivy/disable")).status, 500);
+  EXPECT_EQ(store_->users().get(ivy->id)->status, store::UserStatus::active) << "disabled without revoking";
+  EXPECT_GE(call("PUT", at("/users/ivy/password"), json{{"password", "another long password"}}.dump()).status, 500);
+  EXPECT_EQ(store_->users().verify_password("ivy", "a long enough password", clock_, config::AuthConfig{}),
+            store::VerifyResult::ok)
+      << "the password changed without revoking";
 }
 
 TEST_F(AdminApi, ApiKeysAreShownOnceAndAuthenticate) {

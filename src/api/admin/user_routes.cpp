@@ -91,15 +91,25 @@ http::Response get_user(const Context& ctx, http::Request& req) {
   return json(200, user_to_json(find_user(ctx, param(req, "username"))));
 }
 
+// Revokes the user's tokens around `change`: before it, so that a revocation that fails leaves the
+// change undone and the answer (and its audit record) true; after it, for a token issued in between
+// (a login that checked the password just before the change). A second revocation that fails is an
+// error too: the change is made, repeating the request revokes again.
+template <typename Change>
+void end_sessions(const Context& ctx, const std::string& user_id, Change&& change) {
+  if (ctx.sessions.revoke) ctx.sessions.revoke(user_id);
+  change();
+  if (ctx.sessions.revoke) ctx.sessions.revoke(user_id);
+}
+
 http::Response disable_user(const Context& ctx, http::Request& req) {
   const auto user = find_user(ctx, param(req, "username"));
   // Guards against the last administrator locking everyone out by accident.
   if (req.principal && req.principal->id == user.id) {
     throw Error(Errc::invalid_argument, "you cannot disable your own account", true);
   }
-  users(ctx).set_status(user.id, store::UserStatus::disabled);
   // Signed-in sessions end now, not when their tokens expire (nor when a token cache forgets them).
-  if (ctx.sessions.revoke) ctx.sessions.revoke(user.id);
+  end_sessions(ctx, user.id, [&] { users(ctx).set_status(user.id, store::UserStatus::disabled); });
   return json(200, user_to_json(reload(ctx, user.id)));
 }
 
@@ -120,10 +130,14 @@ http::Response set_password(const Context& ctx, http::Request& req) {
   const Fields f(body_object(req));
   std::string password = f.required_string("password");
   check_password_policy(password);
-  users(ctx).set_password(user.id, password);
-  secure_wipe(password.data(), password.size());
   // A password set by an administrator (a reset, a suspected compromise) ends the old sessions.
-  if (ctx.sessions.revoke) ctx.sessions.revoke(user.id);
+  try {
+    end_sessions(ctx, user.id, [&] { users(ctx).set_password(user.id, password); });
+  } catch (...) {
+    secure_wipe(password.data(), password.size());
+    throw;
+  }
+  secure_wipe(password.data(), password.size());
   return no_content();
 }
 
