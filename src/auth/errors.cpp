@@ -47,6 +47,8 @@ constexpr Entry kTable[] = {
     {AuthFailure::scope_invalid, "scope_invalid", Errc::invalid_argument, "Invalid scope"},
     {AuthFailure::redirect_uri_invalid, "redirect_uri_invalid", Errc::invalid_argument, "Invalid redirect_uri"},
     {AuthFailure::pkce_invalid, "pkce_invalid", Errc::invalid_argument, "PKCE with S256 is required"},
+    {AuthFailure::login_superseded, "login_superseded", Errc::bad_credentials,
+     "The sign-in is no longer valid; sign in again"},
 };
 
 const Entry& entry(AuthFailure f) noexcept {

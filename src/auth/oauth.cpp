@@ -203,7 +203,7 @@ OAuthClient OAuthService::validate(const AuthorizationRequest& r) {
 }
 
 SecretString OAuthService::issue_code(const AuthorizationRequest& r, std::string_view user_id,
-                                      const std::optional<std::string>& sad_id) {
+                                      const std::optional<std::string>& sad_id, std::optional<std::int64_t> login_epoch) {
   validate(r);
   const bool credential = r.scope == "credential";
   const std::int64_t now = to_unix(clock_.now());
@@ -216,11 +216,14 @@ SecretString OAuthService::issue_code(const AuthorizationRequest& r, std::string
     }
   }
   SecretString code("ac_" + random_token(32));
-  db_.exec("INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, credential_id, code_challenge, "
-           "expires_at, used, created_at, sad_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
-           {sha256_hex(code.view()), r.client_id, std::string(user_id), r.redirect_uri, r.scope,
-            credential ? store::nullable(r.credential_id) : store::Value{nullptr}, r.code_challenge,
-            now + options_.code_ttl.count(), now, credential ? store::nullable(sad_id) : store::Value{nullptr}});
+  db_.transaction([&](store::Database& tx) {
+    const std::int64_t epoch = checked_login_epoch(tx, user_id, login_epoch);
+    tx.exec("INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, credential_id, code_challenge, "
+            "expires_at, used, created_at, sad_id, login_epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)",
+            {sha256_hex(code.view()), r.client_id, std::string(user_id), r.redirect_uri, r.scope,
+             credential ? store::nullable(r.credential_id) : store::Value{nullptr}, r.code_challenge,
+             now + options_.code_ttl.count(), now, credential ? store::nullable(sad_id) : store::Value{nullptr}, epoch});
+  });
   return code;
 }
 
@@ -232,8 +235,8 @@ IssuedTokens OAuthService::exchange_code(std::string_view client_id, const std::
   const std::string hash = sha256_hex(code);
   const std::int64_t now = to_unix(clock_.now());
   const auto row = db_.query_one(
-      "SELECT client_id, user_id, redirect_uri, scope, credential_id, code_challenge, expires_at, used, grant_id, sad_id "
-      "FROM oauth_codes WHERE code_hash = $1",
+      "SELECT client_id, user_id, redirect_uri, scope, credential_id, code_challenge, expires_at, used, grant_id, sad_id, "
+      "login_epoch FROM oauth_codes WHERE code_hash = $1",
       {hash});
   if (!row) throw AuthError(AuthFailure::grant_invalid, "unknown authorization code");
   if (row->get_int("used") != 0) {
@@ -259,8 +262,11 @@ IssuedTokens OAuthService::exchange_code(std::string_view client_id, const std::
     throw AuthError(AuthFailure::grant_invalid, "authorization code used concurrently");
   }
   const std::string scope = row->get_text("scope");
+  // A code written before login epochs existed carries none: sign in again (fail closed).
+  const auto epoch = row->opt_int("login_epoch");
+  if (!epoch) throw AuthError(AuthFailure::login_superseded, "authorization code without a login epoch");
   IssuedTokens tokens = tokens_.issue(row->get_text("user_id"), client.client_id, scope, row->opt_text("credential_id"),
-                                      scope == "service" && contains(client.grant_types, "refresh_token"));
+                                      scope == "service" && contains(client.grant_types, "refresh_token"), *epoch);
   db_.exec("UPDATE oauth_codes SET grant_id = $2 WHERE code_hash = $1", {hash, tokens.grant_id});
   if (const auto sad_id = row->opt_text("sad_id")) {
     // The credential-scope token becomes the SAD: re-key the (still unused) SAD record to it and bind
@@ -290,10 +296,12 @@ IssuedTokens OAuthService::client_credentials(std::string_view client_id,
   }
   if (!scope.empty() && scope != "service") throw AuthError(AuthFailure::scope_invalid, "client_credentials gives scope service");
   if (!contains(client.scopes, "service")) throw AuthError(AuthFailure::scope_invalid, "scope service not allowed");
-  if (!active_service_user(db_, *client.service_user_id)) {
+  // Read before the checks: a disable or revocation after it voids this grant (TokenService::issue).
+  const auto epoch = tokens_.login_epoch(*client.service_user_id);
+  if (!epoch || !active_service_user(db_, *client.service_user_id)) {
     throw AuthError(AuthFailure::user_disabled, "service user " + *client.service_user_id + " disabled or not a service user");
   }
-  return tokens_.issue(*client.service_user_id, client.client_id, "service", std::nullopt, false);
+  return tokens_.issue(*client.service_user_id, client.client_id, "service", std::nullopt, false, *epoch);
 }
 
 bool OAuthService::revoke(std::string_view client_id, const std::optional<std::string_view>& client_secret,
@@ -318,14 +326,18 @@ LoginTickets::LoginTickets(store::Database& db, const Clock& clock, std::chrono:
     : db_(db), clock_(clock), ttl_(ttl), max_attempts_(max_attempts) {}
 
 SecretString LoginTickets::create(std::string_view user_id, std::string_view client_id, std::string_view request_digest,
-                                  const std::optional<std::string>& transaction_id) {
+                                  const std::optional<std::string>& transaction_id,
+                                  std::optional<std::int64_t> login_epoch) {
   const std::int64_t now = to_unix(clock_.now());
   purge_expired();
   SecretString ticket(std::string(kTicketPrefix) + random_token(32));
-  db_.exec("INSERT INTO oauth_login_tickets (ticket_hash, user_id, client_id, request_digest, transaction_id, attempts, "
-           "expires_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
-           {sha256_hex(ticket.view()), std::string(user_id), std::string(client_id), std::string(request_digest),
-            store::nullable(transaction_id), now + ttl_.count(), now});
+  db_.transaction([&](store::Database& tx) {
+    const std::int64_t epoch = checked_login_epoch(tx, user_id, login_epoch);
+    tx.exec("INSERT INTO oauth_login_tickets (ticket_hash, user_id, client_id, request_digest, transaction_id, attempts, "
+            "expires_at, created_at, login_epoch) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8)",
+            {sha256_hex(ticket.view()), std::string(user_id), std::string(client_id), std::string(request_digest),
+             store::nullable(transaction_id), now + ttl_.count(), now, epoch});
+  });
   return ticket;
 }
 
@@ -333,16 +345,16 @@ std::optional<LoginTicket> LoginTickets::check(std::string_view ticket, std::str
                                                std::string_view request_digest) {
   if (!ticket.starts_with(kTicketPrefix) || ticket.size() > 64) return std::nullopt;
   const auto row = db_.query_one(
-      "SELECT user_id, client_id, request_digest, transaction_id, attempts, expires_at FROM oauth_login_tickets "
-      "WHERE ticket_hash = $1",
+      "SELECT user_id, client_id, request_digest, transaction_id, attempts, expires_at, login_epoch "
+      "FROM oauth_login_tickets WHERE ticket_hash = $1",
       {sha256_hex(ticket)});
-  if (!row || row->get_int("expires_at") <= to_unix(clock_.now())) return std::nullopt;
+  if (!row || row->get_int("expires_at") <= to_unix(clock_.now()) || row->is_null("login_epoch")) return std::nullopt;
   if (row->get_text("client_id") != client_id || !constant_time_equal(row->get_text("request_digest"), request_digest)) {
     return std::nullopt;
   }
   if (row->get_int("attempts") >= static_cast<std::int64_t>(max_attempts_)) return std::nullopt;
   return LoginTicket{row->get_text("user_id"), row->get_text("client_id"), row->opt_text("transaction_id"),
-                     row->get_int("attempts")};
+                     row->get_int("attempts"), row->get_int("login_epoch")};
 }
 
 bool LoginTickets::fail(std::string_view ticket) {

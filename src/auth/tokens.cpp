@@ -59,6 +59,15 @@ struct TokenService::Cache {
   }
 };
 
+std::int64_t checked_login_epoch(store::Database& tx, std::string_view user_id, std::optional<std::int64_t> expected) {
+  const auto row = tx.query_one("SELECT login_epoch, status FROM users WHERE id = $1", {std::string(user_id)});
+  if (!row || row->get_text("status") != "active" || (expected && row->get_int("login_epoch") != *expected)) {
+    throw AuthError(AuthFailure::login_superseded,
+                    "user " + std::string(user_id) + " changed (password, status or revocation) during the login");
+  }
+  return row->get_int("login_epoch");
+}
+
 TokenService::TokenService(store::Database& db, const Clock& clock, TokenOptions options)
     : db_(db), clock_(clock), options_(options), cache_(std::make_unique<Cache>()) {}
 
@@ -66,7 +75,7 @@ TokenService::~TokenService() = default;
 
 IssuedTokens TokenService::issue(std::string_view user_id, const std::optional<std::string>& client_id,
                                  std::string_view scope, const std::optional<std::string>& credential_id,
-                                 bool with_refresh) {
+                                 bool with_refresh, std::optional<std::int64_t> login_epoch) {
   if (scope != "service" && scope != "credential") throw AuthError(AuthFailure::scope_invalid, "unknown scope");
   if (scope == "credential" && !credential_id) throw AuthError(AuthFailure::scope_invalid, "credential scope without credential");
   const bool credential = scope == "credential";
@@ -79,6 +88,9 @@ IssuedTokens TokenService::issue(std::string_view user_id, const std::optional<s
   out.access_token = SecretString(std::string(kAccessPrefix) + random_token(kTokenBytes));
   if (with_refresh && !credential) out.refresh_token = SecretString(std::string(kRefreshPrefix) + random_token(kTokenBytes));
   db_.transaction([&](store::Database& tx) {
+    // In the write transaction: a concurrent password change or revocation either committed
+    // before (the epoch moved: refused) or commits after (and revokes what this writes).
+    if (login_epoch) (void)checked_login_epoch(tx, user_id, login_epoch);
     const std::string insert =
         "INSERT INTO auth_tokens (token_hash, id, kind, grant_id, user_id, client_id, scope, credential_id, expires_at, "
         "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -193,10 +205,20 @@ bool TokenService::revoke(std::string_view token) {
 }
 
 std::int64_t TokenService::revoke_user(std::string_view user_id) {
-  const auto n = db_.exec("UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                          {std::string(user_id), to_unix(clock_.now())});
+  std::int64_t n = 0;
+  db_.transaction([&](store::Database& tx) {
+    tx.exec("UPDATE users SET login_epoch = login_epoch + 1 WHERE id = $1", {std::string(user_id)});
+    n = tx.exec("UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                {std::string(user_id), to_unix(clock_.now())});
+  });
   cache_->clear();
   return n;
+}
+
+std::optional<std::int64_t> TokenService::login_epoch(std::string_view user_id) {
+  const auto row = db_.query_one("SELECT login_epoch FROM users WHERE id = $1", {std::string(user_id)});
+  if (!row) return std::nullopt;
+  return row->get_int(0);
 }
 
 void TokenService::forget_cached() { cache_->clear(); }

@@ -297,6 +297,16 @@ CREATE TABLE batch_items (
 );
 )sql";
 
+// Login epochs (docs/authentication.md, "Sessions end with a password change"): a counter per user,
+// raised by a password change, a status change and TokenService::revoke_user. A login reads it with
+// the password hash it checks; whatever the login then issues (tokens, an authorization code, a
+// login ticket) carries it and is refused if the user's epoch has moved on meanwhile.
+constexpr std::string_view kLoginEpochs = R"sql(
+ALTER TABLE users ADD COLUMN login_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE oauth_codes ADD COLUMN login_epoch BIGINT;
+ALTER TABLE oauth_login_tickets ADD COLUMN login_epoch BIGINT;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
     Migration{2, "keys, credentials", kKeysAndCredentials},
@@ -304,6 +314,7 @@ constexpr std::array kMigrations{
     Migration{5, "auth", kAuth},
     Migration{6, "oauth service clients, login tickets", kOAuthServiceClients},
     Migration{7, "batches", kBatches},
+    Migration{8, "login epochs", kLoginEpochs},
 };
 
 }  // namespace

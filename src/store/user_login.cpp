@@ -12,10 +12,10 @@ const std::string& UserRepository::dummy_hash() {
 }
 
 VerifyResult UserRepository::verify_password(std::string_view username, std::string_view password, const Clock& clock,
-                                             const config::AuthConfig& auth) {
+                                             const config::AuthConfig& auth, std::int64_t* login_epoch) {
   std::optional<Row> row;
   try {
-    row = db_.query_one("SELECT id, status, password_hash, failed_logins, locked_until FROM users WHERE username = $1",
+    row = db_.query_one("SELECT id, status, password_hash, failed_logins, locked_until, login_epoch FROM users WHERE username = $1",
                         {normalize_username(username)});
   } catch (const Error& e) {
     if (e.code() != Errc::invalid_argument) throw;  // a malformed name is just an unknown user
@@ -58,6 +58,7 @@ VerifyResult UserRepository::verify_password(std::string_view username, std::str
   if (row->get_int("failed_logins") != 0 || locked_until) {
     db_.exec("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1", {id});
   }
+  if (login_epoch != nullptr) *login_epoch = row->get_int("login_epoch");  // read with the hash it checked
   return VerifyResult::ok;
 }
 

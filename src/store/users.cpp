@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kUserColumns =
     "id, username, display_name, email, mobile, status, CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, "
-    "failed_logins, locked_until, created_at, updated_at";
+    "failed_logins, locked_until, login_epoch, created_at, updated_at";
 
 constexpr std::size_t kMaxUsernameBytes = 64;
 constexpr std::size_t kMaxProfileFieldBytes = 256;
@@ -31,6 +31,7 @@ User user_from_row(const Row& row) {
   u.has_password = row.get_int("has_password") != 0;
   u.failed_logins = row.get_int("failed_logins");
   u.locked_until = row.opt_int("locked_until");
+  u.login_epoch = row.get_int("login_epoch");
   u.created_at = row.get_int("created_at");
   u.updated_at = row.get_int("updated_at");
   return u;
@@ -206,13 +207,13 @@ void UserRepository::update_profile(std::string_view id, const UserProfile& prof
 }
 
 void UserRepository::set_status(std::string_view id, UserStatus status) {
-  touch(id, "status = $1", {std::string(to_string(status))});
+  touch(id, "status = $1, login_epoch = login_epoch + 1", {std::string(to_string(status))});
 }
 
 void UserRepository::set_password(std::string_view id, std::optional<std::string_view> password) {
   const std::optional<std::string> hash =
       password ? std::optional<std::string>(hash_password(*password, params_)) : std::nullopt;
-  touch(id, "password_hash = $1, failed_logins = 0, locked_until = NULL", {nullable(hash)});
+  touch(id, "password_hash = $1, failed_logins = 0, locked_until = NULL, login_epoch = login_epoch + 1", {nullable(hash)});
 }
 
 void UserRepository::unlock(std::string_view id) { touch(id, "failed_logins = 0, locked_until = NULL", {}); }

@@ -354,6 +354,56 @@ TEST_F(OAuthTest, RevokeOnlyTheClientsOwnTokens) {
   EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view()), AuthFailure::token_invalid);
 }
 
+// A login reads the user's login epoch with the password hash it checks; what it then issues is
+// refused if a password change, a disable or a revocation landed in between (the race an
+// administrator's password reset used to lose against a login already past its Argon2 check).
+TEST_F(OAuthTest, WhatALoginIssuesIsVoidOnceTheUserChanged) {
+  config::AuthConfig policy;
+  auto& users = store_->users();
+  users.set_password(alice_, "correct horse battery");
+  std::int64_t epoch = -1;
+  ASSERT_EQ(users.verify_password("alice", "correct horse battery", clock_, policy, &epoch), store::VerifyResult::ok);
+  EXPECT_EQ(epoch, users.get(alice_)->login_epoch);
+  EXPECT_EQ(tokens_.login_epoch(alice_), epoch);
+  EXPECT_FALSE(tokens_.login_epoch("u_nobody"));
+
+  // Tokens: written at the epoch the password was checked at, refused after a change.
+  EXPECT_NO_THROW(tokens_.issue(alice_, std::nullopt, "service", std::nullopt, false, epoch));
+  users.set_password(alice_, "new password by the admin");  // the check above used the old one
+  EXPECT_EQ(users.get(alice_)->login_epoch, epoch + 1);
+  const auto before = db().query_one("SELECT COUNT(*) FROM auth_tokens")->get_int(0);
+  EXPECT_AUTH_FAILURE(tokens_.issue(alice_, std::nullopt, "service", std::nullopt, true, epoch),
+                      AuthFailure::login_superseded);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM auth_tokens")->get_int(0), before);  // nothing written
+
+  // A code and a ticket likewise, and a code issued before the change cannot be exchanged after it.
+  epoch = *tokens_.login_epoch(alice_);
+  const SecretString code = oauth_.issue_code(request(), alice_, std::nullopt, epoch);
+  LoginTickets tickets(db(), clock_, std::chrono::seconds{120}, 3);
+  const SecretString ticket = tickets.create(alice_, portal_.client.client_id, "d", std::nullopt, epoch);
+  EXPECT_EQ(tickets.check(ticket.view(), portal_.client.client_id, "d")->login_epoch, epoch);
+  EXPECT_EQ(tokens_.revoke_user(alice_), 1);  // what an administrator's disable or password reset does
+  EXPECT_EQ(users.get(alice_)->login_epoch, epoch + 1);
+  EXPECT_AUTH_FAILURE(oauth_.exchange_code(portal_.client.client_id, secret(), code.view(), "https://portal.example.com/cb",
+                                           verifier_),
+                      AuthFailure::login_superseded);
+  EXPECT_AUTH_FAILURE(oauth_.issue_code(request(), alice_, std::nullopt, epoch), AuthFailure::login_superseded);
+  EXPECT_AUTH_FAILURE(tickets.create(alice_, portal_.client.client_id, "d", std::nullopt, epoch),
+                      AuthFailure::login_superseded);
+
+  // Disabling (a status change) moves the epoch too, and a disabled user gets nothing at any epoch.
+  epoch = *tokens_.login_epoch(alice_);
+  users.set_status(alice_, store::UserStatus::disabled);
+  EXPECT_EQ(users.get(alice_)->login_epoch, epoch + 1);
+  EXPECT_AUTH_FAILURE(tokens_.issue(alice_, std::nullopt, "service", std::nullopt, false, epoch + 1),
+                      AuthFailure::login_superseded);
+  EXPECT_AUTH_FAILURE(oauth_.issue_code(request(), alice_), AuthFailure::login_superseded);
+
+  // The current epoch of an active user works again.
+  users.set_status(alice_, store::UserStatus::active);
+  EXPECT_NO_THROW(tokens_.issue(alice_, std::nullopt, "service", std::nullopt, false, *tokens_.login_epoch(alice_)));
+}
+
 TEST_F(OAuthTest, LoginTicketsAreBoundShortLivedAndSingleUse) {
   LoginTickets tickets(db(), clock_, std::chrono::seconds{120}, 2);
   const std::string id = portal_.client.client_id;

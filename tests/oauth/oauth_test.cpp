@@ -362,6 +362,32 @@ TEST_F(OAuthApi, CredentialScopeWithDeliveredOtp) {
   expect_no_secret_in_audit({kPassword, otp, "1234", ticket});
 }
 
+// A password set by an administrator while a sign-in is under way voids it: the code already
+// handed to the client cannot be exchanged, and a ticket (password checked, factors pending) leads
+// back to the login page.
+TEST_F(OAuthApi, APasswordChangeVoidsASignInUnderWay) {
+  const Page page = open(params(), "/csc/v2/oauth2/");
+  const Page done = submit(page, {{"username", "alice"}, {"password", kPassword}}, "/csc/v2/oauth2/");
+  ASSERT_EQ(done.status, 302) << done.res.body;
+  store_->users().set_password(alice_, "set-by-the-admin-1");
+  const Reply t = token(code_grant(param(done.location(), "code")));
+  EXPECT_EQ(t.status, 400) << t.body;
+  EXPECT_EQ(t.body["error"], "invalid_grant");
+
+  const std::string cred = credential(alice_, "pin_otp", 2);
+  authz_->set_pin(cred, "1234");
+  const Page cpage = open(credential_params(cred));
+  const Page factors = submit(cpage, {{"username", "alice"}, {"password", "set-by-the-admin-1"}});
+  ASSERT_EQ(factors.status, 200) << factors.res.body;
+  ASSERT_TRUE(factors.hidden_value("ticket").starts_with("lt_"));
+  const std::string otp = last_code();
+  store_->users().set_password(alice_, "set-by-the-admin-2");
+  const Page again = submit(factors, {{"pin", "1234"}, {"otp", otp}});
+  EXPECT_EQ(again.status, 400);
+  EXPECT_TRUE(again.has_field("password")) << again.res.body;
+  EXPECT_EQ(submit(factors, {{"pin", "1234"}, {"otp", otp}}).status, 400);  // the ticket is gone
+}
+
 TEST_F(OAuthApi, RefreshRotation) {
   const Reply first = token(code_grant(code_for(params())));
   ASSERT_EQ(first.status, 200) << first.body;

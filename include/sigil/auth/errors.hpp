@@ -47,6 +47,7 @@ enum class AuthFailure {
   scope_invalid,
   redirect_uri_invalid,
   pkce_invalid,             // missing or non-S256 challenge, malformed verifier
+  login_superseded,         // the user's password, status or sessions changed while the login was checked
 };
 
 std::string_view to_string(AuthFailure f) noexcept;

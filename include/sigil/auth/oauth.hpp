@@ -102,8 +102,13 @@ class OAuthService {
   // (AuthError grant_invalid otherwise). At the code exchange that SAD is re-keyed to the
   // credential-scope access token, so the token itself is the SAD (CSC §2.4): consume_sad(token)
   // with the client id; the SAD value the page held stops working.
+  // `login_epoch`: the epoch the user's password was checked at (verify_password); the code is
+  // written only if the user is still active at that epoch (AuthError login_superseded otherwise)
+  // and carries it to the exchange, whose tokens TokenService::issue checks against it again.
+  // nullopt takes the user's current epoch (tests; no login behind the code).
   SecretString issue_code(const AuthorizationRequest& request, std::string_view user_id,
-                          const std::optional<std::string>& sad_id = std::nullopt);
+                          const std::optional<std::string>& sad_id = std::nullopt,
+                          std::optional<std::int64_t> login_epoch = std::nullopt);
 
   // Token endpoint, grant_type=authorization_code. Client authentication first (secret for
   // confidential clients), then the code: unknown, used, expired, other client, other redirect URI
@@ -147,15 +152,19 @@ struct LoginTicket {
   std::string client_id;
   std::optional<std::string> transaction_id;
   std::int64_t attempts = 0;  // failed second-factor attempts made with it so far
+  std::int64_t login_epoch = 0;  // the user's login epoch its password check was made at
 };
 
 class LoginTickets {
  public:
   LoginTickets(store::Database& db, const Clock& clock, std::chrono::seconds ttl = std::chrono::seconds{300},
                unsigned max_attempts = 3);
-  // A new ticket (deletes expired ones first).
+  // A new ticket (deletes expired ones first), carrying the login epoch of the password check it
+  // continues (AuthError login_superseded if the user is no longer active at that epoch; nullopt
+  // takes the current epoch: tests).
   SecretString create(std::string_view user_id, std::string_view client_id, std::string_view request_digest,
-                      const std::optional<std::string>& transaction_id);
+                      const std::optional<std::string>& transaction_id,
+                      std::optional<std::int64_t> login_epoch = std::nullopt);
   // The ticket's facts if it exists, is unexpired, is bound to this client and request digest and
   // has attempts left; nullopt otherwise (the caller starts again).
   std::optional<LoginTicket> check(std::string_view ticket, std::string_view client_id, std::string_view request_digest);

@@ -57,8 +57,17 @@ class TokenService {
 
   // New tokens for a user (CSC auth/login, the OAuth token endpoint). scope "service" or
   // "credential" (then `credential_id` is required and no refresh token is issued).
+  // `login_epoch`: the user's login epoch the login behind these tokens was checked at
+  // (store::UserRepository::verify_password, or read before the check of a client secret); the
+  // tokens are written only if the user is still active at that epoch, in the same transaction,
+  // else AuthError login_superseded: a password change, disable or revoke_user() that landed while
+  // the login was being checked voids it. Every caller with a login behind it passes one; nullopt
+  // skips the check (tests).
   IssuedTokens issue(std::string_view user_id, const std::optional<std::string>& client_id, std::string_view scope,
-                     const std::optional<std::string>& credential_id = std::nullopt, bool with_refresh = false);
+                     const std::optional<std::string>& credential_id = std::nullopt, bool with_refresh = false,
+                     std::optional<std::int64_t> login_epoch = std::nullopt);
+  // The user's current login epoch (store::User::login_epoch); nullopt for an unknown user.
+  std::optional<std::int64_t> login_epoch(std::string_view user_id);
 
   // The token's facts, or AuthError token_invalid (unknown, malformed, revoked, refresh token used
   // as access token, user disabled) / token_expired. Comparison is by SHA-256 lookup. `read`:
@@ -77,7 +86,9 @@ class TokenService {
   // RFC 7009 semantics: revoking an access token revokes only it; a refresh token revokes its whole
   // grant. Returns false for an unknown token (the endpoint answers 200/204 all the same).
   bool revoke(std::string_view token);
-  // Revokes every token of the user (password change, disable, admin action); returns how many.
+  // Revokes every token of the user (password change, disable, admin action) and raises the
+  // user's login epoch in the same transaction, so a login in progress (tokens, code or ticket not
+  // yet issued) is void too; returns how many tokens were revoked.
   std::int64_t revoke_user(std::string_view user_id);
   // Deletes tokens that expired more than a day ago; returns how many.
   std::int64_t purge_expired();
@@ -91,6 +102,12 @@ class TokenService {
   TokenOptions options_;
   std::unique_ptr<Cache> cache_;
 };
+
+// Inside a write transaction on `tx`: the user's login epoch, which must equal `expected` (when
+// given) with the user active; AuthError login_superseded otherwise (the password, status or
+// sessions changed since the password check `expected` was read with). What a login issues - tokens,
+// an authorization code, a login ticket - is written in the same transaction.
+std::int64_t checked_login_epoch(store::Database& tx, std::string_view user_id, std::optional<std::int64_t> expected);
 
 // Lowercase hex SHA-256 (how tokens, codes and SADs are stored).
 std::string sha256_hex(std::string_view data);

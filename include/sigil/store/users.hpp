@@ -50,6 +50,9 @@ struct User {
   bool has_password = false;  // the hash itself never leaves the repository
   std::int64_t failed_logins = 0;
   std::optional<std::int64_t> locked_until;  // Unix seconds
+  // Raised by every password or status change and by TokenService::revoke_user: what a login
+  // issues carries the epoch it verified the password at, and is refused once the epoch moved.
+  std::int64_t login_epoch = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
 
@@ -105,8 +108,11 @@ class UserRepository {
   // - unknown user, or a user without a password: an Argon2 check against a dummy hash runs anyway
   //   so the answer takes as long as for a real user.
   // The counter update is one atomic statement, so concurrent attempts on several nodes all count.
+  // On ok, `login_epoch` (if given) receives the user's login epoch as read together with the hash
+  // that was checked: pass it to whatever the login issues (TokenService::issue, ...), so a password
+  // change, a disable or a revocation that lands during the check voids the login.
   VerifyResult verify_password(std::string_view username, std::string_view password, const Clock& clock,
-                               const config::AuthConfig& auth);
+                               const config::AuthConfig& auth, std::int64_t* login_epoch = nullptr);
 
  private:
   std::optional<User> load(std::string_view column, std::string_view value);

@@ -55,6 +55,7 @@ constexpr FailureRow kFailures[] = {
     {auth::AuthFailure::scope_invalid, 400, "invalid_scope"},
     {auth::AuthFailure::redirect_uri_invalid, 400, "invalid_request"},
     {auth::AuthFailure::pkce_invalid, 400, "invalid_request"},
+    {auth::AuthFailure::login_superseded, 400, "invalid_grant"},
 };
 
 }  // namespace

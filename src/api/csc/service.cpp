@@ -92,7 +92,7 @@ http::Response login(CscContext& ctx, http::Request& req, Call& call) {
   const bool remember = opt_bool(body, "rememberMe", false);
   auth::IssuedTokens issued;
   // Logins are security events: auth.failure (and auth.lockout) for refused passwords, auth.success
-  // before a token is handed out (fail closed: no record, no token).
+  // before a token is handed out (fail closed: no record, no usable token).
   const auto record_success = [&](const std::string& user_id, std::string method) {
     if (ctx.audit == nullptr) return;
     audit::Event e = audit::make_event(audit::type::auth_success, api::actor_of(req, user_id, {}), true);
@@ -122,7 +122,8 @@ http::Response login(CscContext& ctx, http::Request& req, Call& call) {
     }
   } else {
     auto [username, password] = basic_credentials(req);
-    const auto result = ctx.users->verify_password(username, password, ctx.signing.clock(), ctx.login_policy);
+    std::int64_t epoch = 0;
+    const auto result = ctx.users->verify_password(username, password, ctx.signing.clock(), ctx.login_policy, &epoch);
     secure_wipe(password.data(), password.size());
     if (result != store::VerifyResult::ok) {
       if (ctx.audit != nullptr) {
@@ -134,8 +135,27 @@ http::Response login(CscContext& ctx, http::Request& req, Call& call) {
     }
     const auto user = ctx.users->get_by_username(username);
     if (!user) fail("Authentication failed", 400, "authentication_error");
-    record_success(user->id, "password");
-    issued = ctx.tokens.issue(user->id, std::nullopt, "service", std::nullopt, remember);
+    if (ctx.audit != nullptr) ctx.audit->check_available();
+    try {
+      // Written only if no password change, disable or revocation landed since the check above.
+      issued = ctx.tokens.issue(user->id, std::nullopt, "service", std::nullopt, remember, epoch);
+    } catch (const auth::AuthError& e) {
+      if (ctx.audit != nullptr) {
+        audit::Event f = audit::make_event(audit::type::auth_failure, api::actor_of(req, user->id, {}), false);
+        f.details["method"] = "password";
+        f.details["api"] = "csc";
+        f.details["reason"] = std::string(auth::to_string(e.failure()));
+        ctx.audit->append(std::move(f));
+      }
+      fail("Authentication failed", 400, "authentication_error");
+    }
+    try {
+      record_success(user->id, "password");
+    } catch (...) {
+      ctx.tokens.revoke(issued.access_token.view());  // unrecorded: never handed out, never usable
+      if (!issued.refresh_token.empty()) ctx.tokens.revoke(issued.refresh_token.view());
+      throw;
+    }
   }
   Json out{{"access_token", std::string(issued.access_token.view())}, {"expires_in", issued.expires_in}};
   if (!issued.refresh_token.empty()) out["refresh_token"] = std::string(issued.refresh_token.view());

@@ -251,9 +251,9 @@ void audit_login_failure(const Shared& s, const http::Request& req, const Authz&
 
 // The code, audited, and the redirect back to the client.
 http::Response issue_code(const Shared& s, const http::Request& req, const Authz& a, const store::User& user,
-                          const std::optional<std::string>& sad_id) {
+                          std::int64_t login_epoch, const std::optional<std::string>& sad_id) {
   s.check_audit();
-  const SecretString code = s.ctx.oauth.issue_code(a.request, user.id, sad_id);
+  const SecretString code = s.ctx.oauth.issue_code(a.request, user.id, sad_id, login_epoch);
   audit::Event e = audit::make_event(audit::type::oauth_code_issued, actor_of(req, user.id, user.username), true);
   e.details["client_id"] = a.client.client_id;
   e.details["scope"] = a.request.scope;
@@ -279,8 +279,9 @@ bool retryable(auth::AuthFailure f) {
 // Credential authorisation (PIN/OTP), then the code bound to the SAD. A wrong factor shows the
 // factor page again (with a ticket: never the password again); a void transaction starts over.
 http::Response authorize_and_issue(Shared& s, const http::Request& req, const Authz& a, const store::User& user,
-                                   const std::string& csrf, const std::optional<std::string>& transaction_id,
-                                   const Params& f, std::optional<std::string_view> ticket) {
+                                   std::int64_t login_epoch, const std::string& csrf,
+                                   const std::optional<std::string>& transaction_id, const Params& f,
+                                   std::optional<std::string_view> ticket) {
   auth::CredentialAuthRequest r;
   r.user_id = user.id;
   r.client_id = a.client.client_id;
@@ -300,7 +301,8 @@ http::Response authorize_and_issue(Shared& s, const http::Request& req, const Au
         if (!s.tickets.fail(*ticket)) return login_page(s, req, a, csrf, 400, kStartAgain, user.username);
         return factor_page(s, req, a, csrf, *ticket, 400, kFactorWrong, false);
       }
-      const SecretString fresh = s.tickets.create(user.id, a.client.client_id, bound_digest(a, csrf), transaction_id);
+      const SecretString fresh =
+          s.tickets.create(user.id, a.client.client_id, bound_digest(a, csrf), transaction_id, login_epoch);
       return factor_page(s, req, a, csrf, fresh.view(), 400, kFactorWrong, false);
     }
     if (e.failure() == auth::AuthFailure::transaction_void || e.failure() == auth::AuthFailure::transaction_unknown) {
@@ -313,7 +315,7 @@ http::Response authorize_and_issue(Shared& s, const http::Request& req, const Au
     s.ctx.authorization.revoke_sad(sad->value.view());  // a concurrent POST with the same ticket won
     fail("invalid_request", "This sign-in was already completed");
   }
-  return issue_code(s, req, a, user, sad->id);
+  return issue_code(s, req, a, user, login_epoch, sad->id);
 }
 
 http::Response with_cookie(http::Response res, const Shared& s, const std::string& prefix, const std::string& csrf) {
@@ -390,13 +392,17 @@ http::Response post_authorize(Shared& s, http::Request& req) {
       const auto t = a.credential() ? s.tickets.check(*ticket, a.client.client_id, bound_digest(a, csrf)) : std::nullopt;
       if (!t) return login_page(s, req, a, csrf, 400, kStartAgain);
       const auto user = s.ctx.store.users().get(t->user_id);
-      if (!user) return login_page(s, req, a, csrf, 400, kStartAgain);
-      return authorize_and_issue(s, req, a, *user, csrf, t->transaction_id, f, *ticket);
+      if (!user || user->login_epoch != t->login_epoch) {  // changed since its password was checked
+        s.tickets.consume(*ticket);
+        return login_page(s, req, a, csrf, 400, kStartAgain);
+      }
+      return authorize_and_issue(s, req, a, *user, t->login_epoch, csrf, t->transaction_id, f, *ticket);
     }
     const std::string username = printable(f.value("username"), 128);
     const auto password = f.get("password");
     if (username.empty() || !password) return login_page(s, req, a, csrf, 400, "Enter your username and password.", username);
-    const auto result = s.ctx.store.users().verify_password(username, *password, s.ctx.clock, s.ctx.login_policy);
+    std::int64_t epoch = 0;  // what the login issues is refused if the user changes meanwhile
+    const auto result = s.ctx.store.users().verify_password(username, *password, s.ctx.clock, s.ctx.login_policy, &epoch);
     const auto user = result == store::VerifyResult::ok ? s.ctx.store.users().get_by_username(username) : std::nullopt;
     if (!user) {
       audit_login_failure(s, req, a, username, result);
@@ -406,13 +412,13 @@ http::Response post_authorize(Shared& s, http::Request& req) {
     ok.details["method"] = "oauth_page";
     ok.details["client_id"] = a.client.client_id;
     s.audit(std::move(ok));
-    if (!a.credential()) return issue_code(s, req, a, *user, std::nullopt);
+    if (!a.credential()) return issue_code(s, req, a, *user, epoch, std::nullopt);
     if (a.need_otp && s.ctx.otp_delivered) {
       const auth::TransactionInfo tx = s.ctx.authorization.begin(user->id, *a.request.credential_id);
-      const SecretString ticket = s.tickets.create(user->id, a.client.client_id, bound_digest(a, csrf), tx.id);
+      const SecretString ticket = s.tickets.create(user->id, a.client.client_id, bound_digest(a, csrf), tx.id, epoch);
       return factor_page(s, req, a, csrf, ticket.view(), 200, {}, tx.challenge.delivered);
     }
-    return authorize_and_issue(s, req, a, *user, csrf, std::nullopt, f, std::nullopt);
+    return authorize_and_issue(s, req, a, *user, epoch, csrf, std::nullopt, f, std::nullopt);
   });
 }
 

@@ -218,6 +218,7 @@ constexpr FailureRow kTokenFailures[] = {
     {auth::AuthFailure::user_locked, 400, "invalid_grant"},
     {auth::AuthFailure::token_invalid, 400, "invalid_grant"},
     {auth::AuthFailure::token_expired, 400, "invalid_grant"},
+    {auth::AuthFailure::login_superseded, 400, "invalid_grant"},
 };
 
 }  // namespace
