@@ -1,10 +1,12 @@
 #include "sigil/hsm/token.hpp"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
+#include "hsm/module.hpp"
 #include "hsm/test_hooks.hpp"
 #include "ossl/digest.hpp"
 #include "ossl/x509.hpp"
@@ -192,6 +194,60 @@ TEST_F(TokenTest, SignManyRecoversWhenSessionsAreClosedBehindThePoolsBack) {
     EXPECT_TRUE(ossl::verify_digest(spki, SignatureScheme::ecdsa, HashAlg::sha256, digests[i], sigs[i])) << i;
   }
   EXPECT_EQ(token().pool_stats().retries, before.retries + 1);
+}
+
+// Fault injection through the module's own function table (SoftHSM2's CK_FUNCTION_LIST is one
+// writable struct per loaded instance, shared with the layer): the third C_Sign of a batch finds its
+// session closed under it. The batch resumes on a new session at that digest: every digest signed
+// exactly once, in order.
+std::atomic<int> g_sign_calls{0};
+std::atomic<int> g_sign_successes{0};
+CK_C_Sign g_real_sign = nullptr;
+CK_C_CloseSession g_real_close = nullptr;
+
+CK_RV failing_third_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
+  if (++g_sign_calls == 3) g_real_close(s);  // the session dies half-way through the batch
+  const CK_RV rv = g_real_sign(s, data, len, sig, sig_len);
+  if (rv == CKR_OK && sig != nullptr) ++g_sign_successes;
+  return rv;
+}
+
+TEST_F(TokenTest, SignManyResumesMidBatchWithoutSigningTwice) {
+  token().generate_key(KeySpec::parse("ec-p256"), "many-resume");
+  std::vector<Bytes> digests;
+  for (int i = 0; i < 6; ++i) digests.push_back(ossl::digest(HashAlg::sha256, "resume " + std::to_string(i)));
+  (void)token().sign("many-resume", SignatureScheme::ecdsa, HashAlg::sha256, digests.front());  // warm the cache
+
+  void* so = ::dlopen(test::kSoftHsmModule, RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(so, nullptr);
+  auto get_list = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(so, "C_GetFunctionList"));
+  CK_FUNCTION_LIST_PTR fl = nullptr;
+  ASSERT_EQ(get_list(&fl), CKR_OK);
+  g_real_sign = fl->C_Sign;
+  g_real_close = fl->C_CloseSession;
+  g_sign_calls = 0;
+  g_sign_successes = 0;
+  const auto before = token().pool_stats();
+  fl->C_Sign = &failing_third_sign;
+  std::vector<Bytes> sigs;
+  try {
+    sigs = token().sign_many("many-resume", SignatureScheme::ecdsa, HashAlg::sha256, digests);
+  } catch (...) {
+    fl->C_Sign = g_real_sign;
+    ::dlclose(so);
+    throw;
+  }
+  fl->C_Sign = g_real_sign;
+  ::dlclose(so);
+
+  EXPECT_EQ(g_sign_calls.load(), 7);      // six signatures and the one that met the closed session
+  EXPECT_EQ(g_sign_successes.load(), 6);  // none made twice
+  EXPECT_EQ(token().pool_stats().retries, before.retries + 1);
+  ASSERT_EQ(sigs.size(), digests.size());
+  const Bytes spki = token().public_key_der("many-resume");
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    EXPECT_TRUE(ossl::verify_digest(spki, SignatureScheme::ecdsa, HashAlg::sha256, digests[i], sigs[i])) << i;
+  }
 }
 
 TEST_F(TokenTest, RecoversWhenSessionsAreClosedBehindThePoolsBack) {
