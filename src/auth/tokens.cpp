@@ -60,12 +60,24 @@ struct TokenService::Cache {
 };
 
 std::int64_t checked_login_epoch(store::Database& tx, std::string_view user_id, std::optional<std::int64_t> expected) {
+  const auto superseded = [&] {
+    return AuthError(AuthFailure::login_superseded,
+                     "user " + std::string(user_id) + " changed (password, status or revocation) during the login");
+  };
   const auto row = tx.query_one("SELECT login_epoch, status FROM users WHERE id = $1", {std::string(user_id)});
   if (!row || row->get_text("status") != "active" || (expected && row->get_int("login_epoch") != *expected)) {
-    throw AuthError(AuthFailure::login_superseded,
-                    "user " + std::string(user_id) + " changed (password, status or revocation) during the login");
+    throw superseded();
   }
-  return row->get_int("login_epoch");
+  const std::int64_t epoch = row->get_int("login_epoch");
+  // A no-op write of the row: it holds the user's row lock until commit, so a concurrent password
+  // change or revoke_user (which raise the epoch) waits for this transaction and then sees what it
+  // wrote - on SQLite the write transaction already serialises them, on a row-locking store
+  // (PostgreSQL, READ COMMITTED) this is what does.
+  if (tx.exec("UPDATE users SET login_epoch = login_epoch WHERE id = $1 AND login_epoch = $2 AND status = 'active'",
+              {std::string(user_id), epoch}) != 1) {
+    throw superseded();
+  }
+  return epoch;
 }
 
 TokenService::TokenService(store::Database& db, const Clock& clock, TokenOptions options)
@@ -89,8 +101,9 @@ IssuedTokens TokenService::issue(std::string_view user_id, const std::optional<s
   if (with_refresh && !credential) out.refresh_token = SecretString(std::string(kRefreshPrefix) + random_token(kTokenBytes));
   db_.transaction([&](store::Database& tx) {
     // In the write transaction: a concurrent password change or revocation either committed
-    // before (the epoch moved: refused) or commits after (and revokes what this writes).
-    if (login_epoch) (void)checked_login_epoch(tx, user_id, login_epoch);
+    // before (the epoch moved: refused) or commits after (and revokes what this writes). Without an
+    // epoch (tests) the user must still be active.
+    (void)checked_login_epoch(tx, user_id, login_epoch);
     const std::string insert =
         "INSERT INTO auth_tokens (token_hash, id, kind, grant_id, user_id, client_id, scope, credential_id, expires_at, "
         "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -170,6 +183,9 @@ IssuedTokens TokenService::refresh(std::string_view refresh_token, const std::op
   out.access_token = SecretString(std::string(kAccessPrefix) + random_token(kTokenBytes));
   out.refresh_token = SecretString(std::string(kRefreshPrefix) + random_token(kTokenBytes));
   db_.transaction([&](store::Database& tx) {
+    // The user's row lock first (see checked_login_epoch): a revoke_user racing this rotation either
+    // went first (the UPDATE below finds the token revoked) or waits and revokes the new pair.
+    (void)checked_login_epoch(tx, row->get_text("user_id"), std::nullopt);
     // Only one of two concurrent refreshes with the same token wins the rotation.
     if (tx.exec("UPDATE auth_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL",
                 {hash, now}) != 1) {

@@ -297,7 +297,7 @@ CREATE TABLE batch_items (
 );
 )sql";
 
-// Login epochs (docs/authentication.md, "Sessions end with a password change"): a counter per user,
+// Login epochs (docs/authentication.md, "Login epochs"): a counter per user,
 // raised by a password change, a status change and TokenService::revoke_user. A login reads it with
 // the password hash it checks; whatever the login then issues (tokens, an authorization code, a
 // login ticket) carries it and is refused if the user's epoch has moved on meanwhile.

@@ -1,7 +1,9 @@
 // An audit::Sink that keeps events in memory and can be told to refuse (fail-closed tests).
 #pragma once
 
+#include <functional>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "sigil/audit/events.hpp"
@@ -19,7 +21,12 @@ class RecordingSink final : public audit::Sink {
     if (fail_append) throw Error(Errc::audit_unavailable, "test: audit log down");
     events_.push_back(std::move(e));
   }
+  // Runs once, at the next check_available(): a seam for "something happens between a caller's
+  // checks and its write" (e.g. an administrator's password change during a login).
+  std::function<void()> on_next_check;
+
   void check_available() override {
+    if (auto hook = std::exchange(on_next_check, nullptr)) hook();
     if (unavailable) throw Error(Errc::audit_unavailable, "test: audit log down");
   }
   std::vector<audit::Event> events() const {

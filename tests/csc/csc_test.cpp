@@ -566,6 +566,27 @@ TEST_F(Csc, OpenApiDescribesExactlyTheRoutes) {
   EXPECT_GT(routes.size(), 20u);
 }
 
+// An administrator's password change that lands after a login checked the old password and before
+// its token is written: no token, an auth.failure with the reason, and the new password works.
+TEST_F(Csc, APasswordChangeDuringALoginVoidsIt) {
+  const std::string username = store_->users().get(alice_)->username;
+  const auto tokens = [&] {
+    return store_->database().query_one("SELECT COUNT(*) FROM auth_tokens WHERE user_id = $1", {alice_})->get_int(0);
+  };
+  const auto before = tokens();
+  csc_audit_.on_next_check = [&] { store_->users().set_password(alice_, "set-by-the-admin-1"); };
+  const auto r = call("auth/login", json{{"rememberMe", true}},
+                      "Basic " + base64_encode(as_bytes(username + ":alice-password-1")));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.error(), "authentication_error");
+  EXPECT_FALSE(r.body.contains("access_token"));
+  EXPECT_EQ(tokens(), before);
+  EXPECT_EQ(csc_audit_.last().type, "auth.failure");
+  EXPECT_EQ(csc_audit_.last().details.at("reason"), "login_superseded");
+  EXPECT_EQ(csc_audit_.last().principal, alice_);
+  EXPECT_NE(login(alice_, "set-by-the-admin-1"), "Bearer ");
+}
+
 TEST_F(Csc, LoginListInfoRevoke) {
   const auto cred = credential(alice_, "ec-p256", SecondFactor::pin_otp, 2);
   credential(bob_, "ec-p256", SecondFactor::pin, 1);

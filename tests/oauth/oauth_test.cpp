@@ -388,6 +388,35 @@ TEST_F(OAuthApi, APasswordChangeVoidsASignInUnderWay) {
   EXPECT_EQ(submit(factors, {{"pin", "1234"}, {"otp", otp}}).status, 400);  // the ticket is gone
 }
 
+// The same change landing inside the sign-in itself - after the password check, just before the
+// code or the ticket is written: nothing is issued, no SAD is left behind, the sign-in form comes
+// back, and the trail says why.
+TEST_F(OAuthApi, APasswordChangeDuringTheSignInIssuesNothing) {
+  const auto codes = [&] {
+    return store_->database().query_one("SELECT COUNT(*) FROM oauth_codes WHERE user_id = $1", {alice_})->get_int(0);
+  };
+  const Page page = open(params(), "/csc/v2/oauth2/");
+  sink_.on_next_check = [&] { store_->users().set_password(alice_, "set-by-the-admin-3"); };
+  const Page refused = submit(page, {{"username", "alice"}, {"password", kPassword}}, "/csc/v2/oauth2/");
+  EXPECT_EQ(refused.status, 400) << refused.location() << refused.res.body;
+  EXPECT_TRUE(refused.has_field("password"));
+  EXPECT_EQ(codes(), 0);
+  EXPECT_EQ(sink_.last().type, audit::type::auth_failure);
+  EXPECT_EQ(sink_.last().details.at("reason"), "login_superseded");
+
+  // Credential scope with a PIN: the SAD authorised for the code is revoked with it.
+  const std::string cred = credential(alice_, "pin", 2);
+  authz_->set_pin(cred, "1234");
+  const Page cpage = open(credential_params(cred));
+  sink_.on_next_check = [&] { store_->users().set_password(alice_, "set-by-the-admin-4"); };
+  const Page crefused = submit(cpage, {{"username", "alice"}, {"password", "set-by-the-admin-3"}, {"pin", "1234"}});
+  EXPECT_EQ(crefused.status, 400) << crefused.location() << crefused.res.body;
+  EXPECT_TRUE(crefused.has_field("password"));
+  EXPECT_EQ(codes(), 0);
+  EXPECT_EQ(store_->database().query_one("SELECT COUNT(*) FROM sads WHERE user_id = $1 AND revoked = 0", {alice_})->get_int(0), 0);
+  EXPECT_EQ(sink_.last().details.at("reason"), "login_superseded");
+}
+
 TEST_F(OAuthApi, RefreshRotation) {
   const Reply first = token(code_grant(code_for(params())));
   ASSERT_EQ(first.status, 200) << first.body;

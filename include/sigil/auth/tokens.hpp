@@ -61,8 +61,8 @@ class TokenService {
   // (store::UserRepository::verify_password, or read before the check of a client secret); the
   // tokens are written only if the user is still active at that epoch, in the same transaction,
   // else AuthError login_superseded: a password change, disable or revoke_user() that landed while
-  // the login was being checked voids it. Every caller with a login behind it passes one; nullopt
-  // skips the check (tests).
+  // the login was being checked voids it. Every caller with a login behind it passes one; with
+  // nullopt (tests) only "the user is active" is checked.
   IssuedTokens issue(std::string_view user_id, const std::optional<std::string>& client_id, std::string_view scope,
                      const std::optional<std::string>& credential_id = std::nullopt, bool with_refresh = false,
                      std::optional<std::int64_t> login_epoch = std::nullopt);
@@ -105,8 +105,9 @@ class TokenService {
 
 // Inside a write transaction on `tx`: the user's login epoch, which must equal `expected` (when
 // given) with the user active; AuthError login_superseded otherwise (the password, status or
-// sessions changed since the password check `expected` was read with). What a login issues - tokens,
-// an authorization code, a login ticket - is written in the same transaction.
+// sessions changed since the password check `expected` was read with). Holds the user's row lock
+// until the transaction ends. What a login issues - tokens, an authorization code, a login ticket -
+// is written in the same transaction.
 std::int64_t checked_login_epoch(store::Database& tx, std::string_view user_id, std::optional<std::int64_t> expected);
 
 // Lowercase hex SHA-256 (how tokens, codes and SADs are stored).

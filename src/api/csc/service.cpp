@@ -4,6 +4,7 @@
 #include "sigil/audit/events.hpp"
 #include "sigil/auth/errors.hpp"
 #include "sigil/common/encoding.hpp"
+#include "sigil/common/log.hpp"
 #include "sigil/store/users.hpp"
 
 namespace sigil::api::csc::detail {
@@ -152,8 +153,11 @@ http::Response login(CscContext& ctx, http::Request& req, Call& call) {
     try {
       record_success(user->id, "password");
     } catch (...) {
-      ctx.tokens.revoke(issued.access_token.view());  // unrecorded: never handed out, never usable
-      if (!issued.refresh_token.empty()) ctx.tokens.revoke(issued.refresh_token.view());
+      try {  // unrecorded: never handed out, never usable (a refresh token takes its grant with it)
+        ctx.tokens.revoke(issued.refresh_token.empty() ? issued.access_token.view() : issued.refresh_token.view());
+      } catch (const std::exception& e) {
+        log::error("csc auth/login: could not revoke an unrecorded token: {}", e.what());
+      }
       throw;
     }
   }

@@ -315,7 +315,12 @@ http::Response authorize_and_issue(Shared& s, const http::Request& req, const Au
     s.ctx.authorization.revoke_sad(sad->value.view());  // a concurrent POST with the same ticket won
     fail("invalid_request", "This sign-in was already completed");
   }
-  return issue_code(s, req, a, user, login_epoch, sad->id);
+  try {
+    return issue_code(s, req, a, user, login_epoch, sad->id);
+  } catch (...) {
+    s.ctx.authorization.revoke_sad(sad->value.view());  // no code, so the SAD must not outlive it
+    throw;
+  }
 }
 
 http::Response with_cookie(http::Response res, const Shared& s, const std::string& prefix, const std::string& csrf) {
@@ -387,38 +392,62 @@ http::Response post_authorize(Shared& s, http::Request& req) {
   }
   const std::string csrf = *csrf_cookie;
   const Authz a = parse_request(s, f);
+  std::optional<store::User> signing_in;  // once known, for the record of a superseded sign-in
+  // The user's password, status or sessions changed while this sign-in was under way (an
+  // administrator's reset or disable): nothing was issued; recorded, and back to the sign-in form.
+  const auto superseded = [&](const auth::AuthError& e) {
+    audit::Event r = audit::make_event(audit::type::auth_failure,
+                                       signing_in ? actor_of(req, signing_in->id, signing_in->username) : actor_of(req),
+                                       false);
+    r.details["method"] = "oauth_page";
+    r.details["client_id"] = a.client.client_id;
+    r.details["reason"] = std::string(auth::to_string(e.failure()));
+    s.audit(std::move(r));
+    return login_page(s, req, a, csrf, 400, kStartAgain, signing_in ? signing_in->username : std::string());
+  };
   return validated(a, req, [&]() -> http::Response {
-    if (const auto ticket = f.get("ticket")) {
-      const auto t = a.credential() ? s.tickets.check(*ticket, a.client.client_id, bound_digest(a, csrf)) : std::nullopt;
-      if (!t) return login_page(s, req, a, csrf, 400, kStartAgain);
-      const auto user = s.ctx.store.users().get(t->user_id);
-      if (!user || user->login_epoch != t->login_epoch) {  // changed since its password was checked
-        s.tickets.consume(*ticket);
-        return login_page(s, req, a, csrf, 400, kStartAgain);
+    try {
+      if (const auto ticket = f.get("ticket")) {
+        const auto t = a.credential() ? s.tickets.check(*ticket, a.client.client_id, bound_digest(a, csrf)) : std::nullopt;
+        if (!t) return login_page(s, req, a, csrf, 400, kStartAgain);
+        const auto user = s.ctx.store.users().get(t->user_id);
+        if (!user) return login_page(s, req, a, csrf, 400, kStartAgain);
+        signing_in = user;
+        if (user->login_epoch != t->login_epoch) {  // changed since its password was checked
+          s.tickets.consume(*ticket);
+          throw auth::AuthError(auth::AuthFailure::login_superseded, "login ticket of an older login epoch");
+        }
+        return authorize_and_issue(s, req, a, *user, t->login_epoch, csrf, t->transaction_id, f, *ticket);
       }
-      return authorize_and_issue(s, req, a, *user, t->login_epoch, csrf, t->transaction_id, f, *ticket);
+      const std::string username = printable(f.value("username"), 128);
+      const auto password = f.get("password");
+      if (username.empty() || !password) return login_page(s, req, a, csrf, 400, "Enter your username and password.", username);
+      std::int64_t epoch = 0;  // what the login issues is refused if the user changes meanwhile
+      const auto result = s.ctx.store.users().verify_password(username, *password, s.ctx.clock, s.ctx.login_policy, &epoch);
+      const auto user = result == store::VerifyResult::ok ? s.ctx.store.users().get_by_username(username) : std::nullopt;
+      if (!user) {
+        audit_login_failure(s, req, a, username, result);
+        return login_page(s, req, a, csrf, 400, kLoginFailed, username);
+      }
+      signing_in = user;
+      if (user->login_epoch != epoch) {  // before anything is sent or authorised (an OTP, a SAD)
+        throw auth::AuthError(auth::AuthFailure::login_superseded, "the user changed during the password check");
+      }
+      audit::Event ok = audit::make_event(audit::type::auth_success, actor_of(req, user->id, user->username), true);
+      ok.details["method"] = "oauth_page";
+      ok.details["client_id"] = a.client.client_id;
+      s.audit(std::move(ok));
+      if (!a.credential()) return issue_code(s, req, a, *user, epoch, std::nullopt);
+      if (a.need_otp && s.ctx.otp_delivered) {
+        const auth::TransactionInfo tx = s.ctx.authorization.begin(user->id, *a.request.credential_id);
+        const SecretString ticket = s.tickets.create(user->id, a.client.client_id, bound_digest(a, csrf), tx.id, epoch);
+        return factor_page(s, req, a, csrf, ticket.view(), 200, {}, tx.challenge.delivered);
+      }
+      return authorize_and_issue(s, req, a, *user, epoch, csrf, std::nullopt, f, std::nullopt);
+    } catch (const auth::AuthError& e) {
+      if (e.failure() != auth::AuthFailure::login_superseded) throw;
+      return superseded(e);
     }
-    const std::string username = printable(f.value("username"), 128);
-    const auto password = f.get("password");
-    if (username.empty() || !password) return login_page(s, req, a, csrf, 400, "Enter your username and password.", username);
-    std::int64_t epoch = 0;  // what the login issues is refused if the user changes meanwhile
-    const auto result = s.ctx.store.users().verify_password(username, *password, s.ctx.clock, s.ctx.login_policy, &epoch);
-    const auto user = result == store::VerifyResult::ok ? s.ctx.store.users().get_by_username(username) : std::nullopt;
-    if (!user) {
-      audit_login_failure(s, req, a, username, result);
-      return login_page(s, req, a, csrf, 400, kLoginFailed, username);
-    }
-    audit::Event ok = audit::make_event(audit::type::auth_success, actor_of(req, user->id, user->username), true);
-    ok.details["method"] = "oauth_page";
-    ok.details["client_id"] = a.client.client_id;
-    s.audit(std::move(ok));
-    if (!a.credential()) return issue_code(s, req, a, *user, epoch, std::nullopt);
-    if (a.need_otp && s.ctx.otp_delivered) {
-      const auth::TransactionInfo tx = s.ctx.authorization.begin(user->id, *a.request.credential_id);
-      const SecretString ticket = s.tickets.create(user->id, a.client.client_id, bound_digest(a, csrf), tx.id, epoch);
-      return factor_page(s, req, a, csrf, ticket.view(), 200, {}, tx.challenge.delivered);
-    }
-    return authorize_and_issue(s, req, a, *user, epoch, csrf, std::nullopt, f, std::nullopt);
   });
 }
 
