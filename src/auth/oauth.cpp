@@ -157,9 +157,11 @@ std::vector<OAuthClient> OAuthClients::list() {
 bool OAuthClients::remove(std::string_view client_id) {
   bool removed = false;
   db_.transaction([&](store::Database& tx) {
+    // The client's row first: a token being issued for it (TokenService holds that row while it
+    // writes) commits before, and is revoked by the next statement, or is refused after.
+    removed = tx.exec("DELETE FROM oauth_clients WHERE client_id = $1", {std::string(client_id)}) > 0;
     tx.exec("UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE client_id = $1",
             {std::string(client_id), to_unix(clock_.now())});
-    removed = tx.exec("DELETE FROM oauth_clients WHERE client_id = $1", {std::string(client_id)}) > 0;
   });
   return removed;
 }

@@ -80,6 +80,16 @@ std::int64_t checked_login_epoch(store::Database& tx, std::string_view user_id, 
   return epoch;
 }
 
+// Inside a write transaction: refuses tokens for an OAuth client that no longer exists (removed
+// after the caller authenticated it) and holds the client's row until commit, so a concurrent
+// OAuthClients::remove waits and then revokes what this transaction wrote.
+static void check_client(store::Database& tx, const std::optional<std::string>& client_id) {
+  if (!client_id) return;
+  if (tx.exec("UPDATE oauth_clients SET client_id = client_id WHERE client_id = $1", {*client_id}) != 1) {
+    throw AuthError(AuthFailure::client_invalid, "client " + *client_id + " was removed");
+  }
+}
+
 TokenService::TokenService(store::Database& db, const Clock& clock, TokenOptions options)
     : db_(db), clock_(clock), options_(options), cache_(std::make_unique<Cache>()) {}
 
@@ -104,6 +114,7 @@ IssuedTokens TokenService::issue(std::string_view user_id, const std::optional<s
     // before (the epoch moved: refused) or commits after (and revokes what this writes). Without an
     // epoch (tests) the user must still be active.
     (void)checked_login_epoch(tx, user_id, login_epoch);
+    check_client(tx, client_id);
     const std::string insert =
         "INSERT INTO auth_tokens (token_hash, id, kind, grant_id, user_id, client_id, scope, credential_id, expires_at, "
         "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -186,6 +197,7 @@ IssuedTokens TokenService::refresh(std::string_view refresh_token, const std::op
     // The user's row lock first (see checked_login_epoch): a revoke_user racing this rotation either
     // went first (the UPDATE below finds the token revoked) or waits and revokes the new pair.
     (void)checked_login_epoch(tx, row->get_text("user_id"), std::nullopt);
+    check_client(tx, client_id);
     // Only one of two concurrent refreshes with the same token wins the rotation.
     if (tx.exec("UPDATE auth_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL",
                 {hash, now}) != 1) {

@@ -46,12 +46,21 @@ TEST_F(TokensTest, AccessTokenLifecycle) {
 }
 
 TEST_F(TokensTest, CredentialScopeIsShortLivedWithoutRefresh) {
-  const IssuedTokens t = tokens_.issue(alice_, std::string("cl_x"), "credential", std::string("cred_1"), true);
+  NewOAuthClient c;
+  c.name = "portal";
+  c.redirect_uris = {"https://portal.example.com/cb"};
+  const std::string client = clients_.add(c).client.client_id;
+  const IssuedTokens t = tokens_.issue(alice_, client, "credential", std::string("cred_1"), true);
   EXPECT_EQ(t.expires_in, 300);
   EXPECT_TRUE(t.refresh_token.empty());
   const TokenInfo info = tokens_.authenticate(t.access_token.view());
   EXPECT_EQ(info.credential_id, "cred_1");
-  EXPECT_EQ(info.client_id, "cl_x");
+  EXPECT_EQ(info.client_id, client);
+  // A client removed after it authenticated gets nothing, and its tokens go with it.
+  EXPECT_AUTH_FAILURE(tokens_.issue(alice_, std::string("cl_never_registered"), "service"), AuthFailure::client_invalid);
+  ASSERT_TRUE(clients_.remove(client));
+  EXPECT_AUTH_FAILURE(tokens_.issue(alice_, client, "service"), AuthFailure::client_invalid);
+  EXPECT_AUTH_FAILURE(tokens_.authenticate(t.access_token.view()), AuthFailure::token_invalid);
   EXPECT_AUTH_FAILURE(tokens_.issue(alice_, std::nullopt, "credential"), AuthFailure::scope_invalid);
   EXPECT_AUTH_FAILURE(tokens_.issue(alice_, std::nullopt, "admin"), AuthFailure::scope_invalid);
 }
