@@ -101,27 +101,27 @@ http::Response login(CscContext& ctx, http::Request& req, Call& call) {
     e.details["api"] = "csc";
     ctx.audit->append(std::move(e));
   };
+  const auto record_failure = [&](audit::Actor actor, std::string method, auth::AuthFailure reason) {
+    if (ctx.audit == nullptr) return;
+    audit::Event f = audit::make_event(audit::type::auth_failure, std::move(actor), false);
+    f.details["method"] = std::move(method);
+    f.details["api"] = "csc";
+    f.details["reason"] = std::string(auth::to_string(reason));
+    ctx.audit->append(std::move(f));
+  };
+  std::string method;
+  std::optional<std::string> user_id;  // known up front for a password; read from the new token for a refresh
   if (const auto refresh = opt_string(body, "refresh_token"); refresh && !req.header("Authorization")) {
+    method = "refresh_token";
     if (ctx.audit != nullptr) ctx.audit->check_available();
     try {
       issued = ctx.tokens.refresh(*refresh, std::nullopt);
     } catch (const auth::AuthError& e) {
-      if (ctx.audit != nullptr) {
-        audit::Event f = audit::make_event(audit::type::auth_failure, api::actor_of(req), false);
-        f.details["method"] = "refresh_token";
-        f.details["api"] = "csc";
-        f.details["reason"] = std::string(auth::to_string(e.failure()));
-        ctx.audit->append(std::move(f));
-      }
+      record_failure(api::actor_of(req), method, e.failure());
       fail("Invalid refresh_token");
     }
-    try {
-      record_success(ctx.tokens.authenticate(issued.access_token.view()).user_id, "refresh_token");
-    } catch (...) {
-      ctx.tokens.revoke(issued.refresh_token.view());  // unrecorded: the new grant must not be usable
-      throw;
-    }
   } else {
+    method = "password";
     auto [username, password] = basic_credentials(req);
     std::int64_t epoch = 0;
     const auto result = ctx.users->verify_password(username, password, ctx.signing.clock(), ctx.login_policy, &epoch);
@@ -141,25 +141,20 @@ http::Response login(CscContext& ctx, http::Request& req, Call& call) {
       // Written only if no password change, disable or revocation landed since the check above.
       issued = ctx.tokens.issue(user->id, std::nullopt, "service", std::nullopt, remember, epoch);
     } catch (const auth::AuthError& e) {
-      if (ctx.audit != nullptr) {
-        audit::Event f = audit::make_event(audit::type::auth_failure, api::actor_of(req, user->id, {}), false);
-        f.details["method"] = "password";
-        f.details["api"] = "csc";
-        f.details["reason"] = std::string(auth::to_string(e.failure()));
-        ctx.audit->append(std::move(f));
-      }
+      record_failure(api::actor_of(req, user->id, {}), method, e.failure());
       fail("Authentication failed", 400, "authentication_error");
     }
-    try {
-      record_success(user->id, "password");
-    } catch (...) {
-      try {  // unrecorded: never handed out, never usable (a refresh token takes its grant with it)
-        ctx.tokens.revoke(issued.refresh_token.empty() ? issued.access_token.view() : issued.refresh_token.view());
-      } catch (const std::exception& e) {
-        log::error("csc auth/login: could not revoke an unrecorded token: {}", e.what());
-      }
-      throw;
+    user_id = user->id;
+  }
+  try {
+    record_success(user_id ? *user_id : ctx.tokens.authenticate(issued.access_token.view()).user_id, method);
+  } catch (...) {
+    try {  // unrecorded: never handed out, never usable (a refresh token takes its grant with it)
+      ctx.tokens.revoke(issued.refresh_token.empty() ? issued.access_token.view() : issued.refresh_token.view());
+    } catch (const std::exception& e) {
+      log::error("csc auth/login: could not revoke an unrecorded token: {}", e.what());
     }
+    throw;
   }
   Json out{{"access_token", std::string(issued.access_token.view())}, {"expires_in", issued.expires_in}};
   if (!issued.refresh_token.empty()) out["refresh_token"] = std::string(issued.refresh_token.view());
