@@ -11,6 +11,7 @@ find_package(SQLite3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(P11KIT REQUIRED IMPORTED_TARGET p11-kit-1)
 pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 
 # PKCS#11 headers only (the module is dlopen'ed at run time): p11-kit's pkcs11.h.
 add_library(sigil_pkcs11_headers INTERFACE)

@@ -12,6 +12,10 @@ void register_init(CLI::App& app, GlobalOptions& global, Action& action) {
   cmd->add_option("--module", opts->module, "PKCS#11 module")->capture_default_str();
   cmd->add_option("--token-label", opts->token_label, "Token label")->capture_default_str();
   cmd->add_option("--admin", opts->admin_username, "Administrator user name")->capture_default_str();
+  cmd->add_option("--postgres-conninfo-env", opts->postgres_conninfo_env,
+                  "Keep the store in PostgreSQL: the environment variable holding the libpq conninfo");
+  cmd->add_option("--postgres-conninfo-file", opts->postgres_conninfo_file,
+                  "Keep the store in PostgreSQL: the file holding the libpq conninfo");
   cmd->callback([&global, &action, opts] {
     action = [&global, opts] {
       SystemClock clock;

@@ -6,6 +6,7 @@
 #include "sigil/common/error.hpp"
 #include "sigil/common/log.hpp"
 #include "sigil/store/migrations.hpp"
+#include "sigil/store/postgres.hpp"
 #include "sigil/store/sqlite.hpp"
 
 namespace sigil::store {
@@ -22,9 +23,10 @@ std::unique_ptr<Database> open_database(const config::StoreConfig& config, std::
     return open_sqlite(SqliteOptions{config.sqlite_path, config.busy_timeout, max_connections});
   }
   if (config.backend == "postgres") {
-    // A PostgreSQL backend implements Database (libpq, a connection pool, $N placeholders natively)
-    // and slots in here; nothing above the Database interface changes.
-    throw Error(Errc::unsupported, "postgres backend not built yet", true);
+    if (config.postgres_conninfo.empty()) {
+      throw Error(Errc::config_invalid, "store.backend is \"postgres\", so store.postgres_conninfo must be set", true);
+    }
+    return open_postgres(PostgresOptions{config.postgres_conninfo.resolve(), config.busy_timeout, max_connections});
   }
   throw Error(Errc::config_invalid, "store.backend must be \"sqlite\" or \"postgres\", not \"" + config.backend + "\"",
               true);

@@ -15,6 +15,7 @@
 #include "sigil/common/files.hpp"
 #include "softhsm_env.hpp"
 #include "temp_dir.hpp"
+#include "test_store.hpp"
 #include "test_util.hpp"
 
 namespace sigil::admin::test {
@@ -27,9 +28,7 @@ class AdminTest : public ::testing::Test {
   AdminTest() {
     store::StoreOptions options;
     options.password = store::PasswordParams{1, 1024, 1};  // cheap Argon2 for tests
-    config::StoreConfig sc;
-    sc.sqlite_path = dir_.path() / "sigil.db";
-    store_ = store::open_store(sc, clock_, options);
+    store_ = store::open_store(backend_.config(), clock_, options);
     token_ = sigil::test::open_test_token(4);
     svc_ = std::make_unique<AdminService>(*store_, *token_, clock_);
   }
@@ -95,6 +94,7 @@ class AdminTest : public ::testing::Test {
   }
 
   sigil::test::TempDir dir_;
+  sigil::test::TestStore backend_{dir_.path()};  // SQLite in dir_, or a PostgreSQL schema
   FakeClock clock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<hsm::Token> token_;

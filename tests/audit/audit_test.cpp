@@ -12,8 +12,10 @@
 #include "sigil/common/error.hpp"
 #include "sigil/store/migrations.hpp"
 #include "sigil/store/sqlite.hpp"
+#include "sigil/store/store.hpp"
 #include "softhsm_env.hpp"
 #include "temp_dir.hpp"
+#include "test_store.hpp"
 #include "test_util.hpp"
 
 
@@ -78,7 +80,7 @@ class AuditTest : public ::testing::Test {
   static void TearDownTestSuite() { token_.reset(); }
 
   AuditTest() {
-    db_ = store::open_sqlite(store::SqliteOptions{dir_.path() / "sigil.db", std::chrono::milliseconds{5000}, 8});
+    db_ = store::open_database(backend_.config(), 8);
     store::migrate(*db_, clock_);
     signer_ = token_->signer("audit-key");
     spki_ = signer_->public_key_der();
@@ -112,6 +114,7 @@ class AuditTest : public ::testing::Test {
 
   static inline std::unique_ptr<hsm::Token> token_;
   test::TempDir dir_;
+  test::TestStore backend_{dir_.path()};  // SQLite in dir_, or a PostgreSQL schema
   FakeClock clock_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<KeySigner> signer_;

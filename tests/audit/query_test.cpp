@@ -16,8 +16,10 @@
 #include "sigil/http/router.hpp"
 #include "sigil/store/migrations.hpp"
 #include "sigil/store/sqlite.hpp"
+#include "sigil/store/store.hpp"
 #include "softhsm_env.hpp"
 #include "temp_dir.hpp"
+#include "test_store.hpp"
 #include "test_util.hpp"
 
 namespace sigil::audit {
@@ -35,7 +37,7 @@ class AuditQueryTest : public ::testing::Test {
   static void TearDownTestSuite() { token_.reset(); }
 
   AuditQueryTest() {
-    db_ = store::open_sqlite(store::SqliteOptions{dir_.path() / "sigil.db", std::chrono::milliseconds{5000}, 8});
+    db_ = store::open_database(backend_.config(), 8);
     store::migrate(*db_, clock_);
     signer_ = token_->signer("audit-key");
     spki_ = signer_->public_key_der();
@@ -91,6 +93,7 @@ class AuditQueryTest : public ::testing::Test {
 
   static inline std::unique_ptr<hsm::Token> token_;
   test::TempDir dir_;
+  test::TestStore backend_{dir_.path()};  // SQLite in dir_, or a PostgreSQL schema
   FakeClock clock_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<KeySigner> signer_;
@@ -185,7 +188,7 @@ TEST_F(AuditQueryTest, FiltersAndPaging) {
 // sigild and `sigilctl --local` each hold an AuditLog on the same database: each batch continues
 // the head the other wrote, so the result is one valid chain.
 TEST_F(AuditQueryTest, TwoWritersOnOneDatabaseKeepOneChain) {
-  auto db2 = store::open_sqlite(store::SqliteOptions{dir_.path() / "sigil.db", std::chrono::milliseconds{5000}, 8});
+  auto db2 = store::open_database(backend_.config(), 8);
   AuditLog a(*db_, clock_, signer_.get(), fast());
   AuditLog b(*db2, clock_, signer_.get(), fast());
   std::vector<std::thread> threads;

@@ -18,6 +18,7 @@
 #include "sigil/otp/totp.hpp"
 #include "sigil/store/store.hpp"
 #include "temp_dir.hpp"
+#include "test_store.hpp"
 #include "test_util.hpp"
 
 namespace sigil::auth::test {
@@ -51,13 +52,9 @@ class RecordingEvents final : public AuthEvents {
 class AuthStoreTest : public ::testing::Test {
  protected:
   AuthStoreTest() : box_(otp::SecretBox::generate_key()) {
-    config::StoreConfig c;
-    c.backend = "sqlite";
-    c.sqlite_path = dir_.path() / "sigil.db";
-    c.busy_timeout = std::chrono::milliseconds{5000};
     store::StoreOptions options;
     options.password = store::PasswordParams{1, 1024, 1};
-    store_ = store::open_store(c, clock_, options);
+    store_ = store::open_store(backend_.config(), clock_, options);
     alice_ = store_->users().create(store::NewUser{"alice", {std::nullopt, "alice@example.com", "+15550100"}, store::UserStatus::active},
                                     {store::Role::signer});
     bob_ = store_->users().create(store::NewUser{"bob", {}, store::UserStatus::active}, {store::Role::signer});
@@ -82,6 +79,7 @@ class AuthStoreTest : public ::testing::Test {
   store::Database& db() { return store_->database(); }
 
   sigil::test::TempDir dir_;
+  sigil::test::TestStore backend_{dir_.path()};  // SQLite in dir_, or a PostgreSQL schema
   FakeClock clock_;
   otp::SecretBox box_;
   std::unique_ptr<store::Store> store_;

@@ -25,9 +25,12 @@ finish() {
 }
 
 # init_instance DIR: a fresh instance with port 0, a port file and the debug endpoints on.
+# Under tests/support/with_postgres.sh (SIGIL_TEST_POSTGRES set) the instance's store and audit
+# log live in that PostgreSQL cluster instead of a SQLite file.
 init_instance() {
-  local dir="$1"
-  "$SIGILCTL" init --dir "$dir" --template "$SRC/config/sigil.example.toml" >"$dir.init.log" 2>&1 || {
+  local dir="$1" store=()
+  [ -n "${SIGIL_TEST_POSTGRES:-}" ] && store=(--postgres-conninfo-env SIGIL_TEST_POSTGRES)
+  "$SIGILCTL" init --dir "$dir" --template "$SRC/config/sigil.example.toml" "${store[@]}" >"$dir.init.log" 2>&1 || {
     cat "$dir.init.log"; return 1; }
   sed -i -e 's/^port = 8443.*/port = 0/' \
          -e 's|^# port_file = .*|port_file = "run/sigil.port"|' \

@@ -13,6 +13,7 @@
 #include "sigil/otp/secret_box.hpp"
 #include "sigil/store/store.hpp"
 #include "temp_dir.hpp"
+#include "test_store.hpp"
 #include "test_util.hpp"
 
 namespace sigil::otp::test {
@@ -22,13 +23,9 @@ using ::sigil::test::FakeClock;
 class OtpStoreTest : public ::testing::Test {
  protected:
   OtpStoreTest() : box_(SecretBox::generate_key()) {
-    config::StoreConfig c;
-    c.backend = "sqlite";
-    c.sqlite_path = dir_.path() / "sigil.db";
-    c.busy_timeout = std::chrono::milliseconds{5000};
     store::StoreOptions options;
     options.password = store::PasswordParams{1, 1024, 1};
-    store_ = store::open_store(c, clock_, options);
+    store_ = store::open_store(backend_.config(), clock_, options);
     user_ = store_->users().create(store::NewUser{"alice", {std::nullopt, "alice@example.com", "+15550100"}, store::UserStatus::active},
                                    {store::Role::signer});
   }
@@ -41,6 +38,7 @@ class OtpStoreTest : public ::testing::Test {
   }
 
   sigil::test::TempDir dir_;
+  sigil::test::TestStore backend_{dir_.path()};  // SQLite in dir_, or a PostgreSQL schema
   FakeClock clock_;
   SecretBox box_;
   std::unique_ptr<store::Store> store_;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
 #include <stdexcept>
 
 #include "sigil/common/error.hpp"
@@ -12,9 +13,14 @@
 namespace sigil::store::test {
 namespace {
 
+// SQLite's own behaviour (an untyped column, pragmas, the file); postgres_database_test.cpp holds
+// the same contract for PostgreSQL.
 class DatabaseTest : public StoreTest {
  protected:
-  DatabaseTest() { db().exec_script("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, v)"); }
+  void SetUp() override {
+    if (sigil::test::on_postgres()) GTEST_SKIP() << "SQLite backend tests";
+    db().exec_script("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, v)");
+  }
 };
 
 TEST_F(DatabaseTest, ReportsBackendAndPings) {
@@ -184,8 +190,11 @@ TEST(OpenDatabase, BackendSelection) {
   sigil::test::TempDir dir;
   FakeClock clock;
   auto config = sqlite_config(dir.path() / "s.db");
-  config.backend = "postgres";
-  EXPECT_SIGIL_ERROR(open_store(config, clock), Errc::unsupported);
+  config.backend = "postgres";  // without a conninfo
+  EXPECT_SIGIL_ERROR(open_store(config, clock), Errc::config_invalid);
+  std::ofstream(dir.path() / "conninfo") << "host=" << dir.path().string() << " port=1 connect_timeout=2";
+  config.postgres_conninfo.file = dir.path() / "conninfo";  // no server there
+  EXPECT_SIGIL_ERROR(open_store(config, clock), Errc::store_unavailable);
   config.backend = "mysql";
   EXPECT_SIGIL_ERROR(open_store(config, clock), Errc::config_invalid);
 }

@@ -1,4 +1,5 @@
-// Shared helpers for the store tests: a settable clock and a fresh SQLite store in a TempDir.
+// Shared helpers for the store tests: a settable clock and a fresh store (SQLite in a TempDir, or a
+// PostgreSQL schema under tests/support/with_postgres.sh).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "sigil/common/clock.hpp"
 #include "sigil/store/store.hpp"
 #include "temp_dir.hpp"
+#include "test_store.hpp"
 #include "test_util.hpp"
 
 namespace sigil::store::test {
@@ -32,13 +34,14 @@ class StoreTest : public ::testing::Test {
   StoreTest() {
     StoreOptions options;
     options.password = cheap_params();
-    store_ = open_store(sqlite_config(db_path()), clock_, options);
+    store_ = open_store(backend_.config(), clock_, options);
   }
   std::filesystem::path db_path() const { return dir_.path() / "sigil.db"; }
   Store& store() { return *store_; }
   Database& db() { return store_->database(); }
 
   sigil::test::TempDir dir_;
+  sigil::test::TestStore backend_{dir_.path()};  // SQLite in dir_, or a PostgreSQL schema
   FakeClock clock_;
   std::unique_ptr<Store> store_;
 };

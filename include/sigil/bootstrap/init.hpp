@@ -19,6 +19,10 @@ struct InitOptions {
   std::filesystem::path module = "/usr/lib/softhsm/libsofthsm2.so";
   std::string token_label = "sigil";
   std::string admin_username = "admin";
+  // The store: the SQLite file <dir>/sigil.db unless one of these names a PostgreSQL conninfo
+  // (an environment variable, or a file); sigil.toml then points at the same secret.
+  std::string postgres_conninfo_env;
+  std::filesystem::path postgres_conninfo_file;
 };
 
 struct InitReport {

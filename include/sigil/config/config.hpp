@@ -65,7 +65,7 @@ struct LogConfig {
 };
 
 struct StoreConfig {
-  std::string backend = "sqlite";            // sqlite | postgres (postgres: later)
+  std::string backend = "sqlite";            // sqlite | postgres (several nodes, ADR 0022)
   std::filesystem::path sqlite_path;         // default: <data_dir>/sigil.db
   std::chrono::milliseconds busy_timeout{5000};
   SecretRef postgres_conninfo;               // libpq conninfo string, from a file or env
