@@ -424,7 +424,7 @@ BatchStatus BatchService::submit(Submission s) {
     std::error_code ec;
     fs::remove_all(dir, ec);
     // Two submissions with one key at once: the unique index let one in; this one replays it.
-    if (e.code() == Errc::store_conflict && s.idempotency_key) {
+    if ((e.code() == Errc::already_exists || e.code() == Errc::store_conflict) && s.idempotency_key) {
       if (const auto known = impl_->by_key(user, *s.idempotency_key)) return replay(known->first, known->second);
     }
     throw;

@@ -338,7 +338,33 @@ void audit_init(store::Store& st, hsm::Token& token, const Clock& clock, const I
   log.close();
 }
 
+namespace {
+
+// Re-running init on an existing instance must open the store its sigil.toml uses: an admin or a
+// demo user written to the other backend would be invisible to sigild.
+void check_same_store(const InitOptions& o) {
+  const fs::path path = o.dir / "sigil.toml";
+  if (!fs::exists(path)) return;
+  const std::string text = files::read(path);
+  std::size_t at = text.find("\n[store]");
+  if (at == std::string::npos) return;
+  const std::size_t end = text.find("\n[", at + 1);
+  const std::string section = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  const bool configured_pg = section.find("\nbackend = \"postgres\"") != std::string::npos;
+  if (configured_pg != on_postgres(o)) {
+    throw Error(Errc::invalid_argument,
+                path.string() + " keeps the store in " + (configured_pg ? "PostgreSQL" : "SQLite") +
+                    ": run init with the same store (" +
+                    (configured_pg ? "--postgres-conninfo-env or --postgres-conninfo-file" : "without a PostgreSQL conninfo") +
+                    ") or use another --dir",
+                true);
+  }
+}
+
+}  // namespace
+
 InitReport initialise(const InitOptions& o, const Clock& clock) {
+  check_same_store(o);
   InitReport report;
   Step step(report);
   files::ensure_dir(o.dir, 0700);

@@ -189,5 +189,47 @@ TEST_F(PostgresTest, WaitingForTheWriteLockIsBounded) {
   EXPECT_NO_THROW(other->exec("INSERT INTO t (id) VALUES (2)"));
 }
 
+// After a server restart or failover every pooled connection is dead; the first statement of a
+// call finds out, and is retried once on a fresh connection (nothing had run yet).
+TEST_F(PostgresTest, APooledConnectionTheServerDroppedIsReplaced) {
+  auto n = node();
+  const auto pid = n->query_one("SELECT pg_backend_pid() AS pid")->get_int("pid");
+  ASSERT_EQ(db().query_one("SELECT pg_terminate_backend($1::int) AS ok", {pid})->get_int("ok"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  EXPECT_NO_THROW(n->exec("INSERT INTO t (id) VALUES (1)"));  // a write: BEGIN is its first statement
+  const auto pid2 = n->query_one("SELECT pg_backend_pid() AS pid")->get_int("pid");
+  EXPECT_NE(pid2, pid);
+  ASSERT_EQ(db().query_one("SELECT pg_terminate_backend($1::int) AS ok", {pid2})->get_int("ok"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  EXPECT_EQ(n->query("SELECT id FROM t").size(), 1u);  // a read
+  EXPECT_NO_THROW(n->ping());
+}
+
+TEST_F(PostgresTest, TextWithANulByteIsRefusedNotCut) {
+  EXPECT_SIGIL_ERROR(db().exec("INSERT INTO t (id, name) VALUES (1, $1)", {std::string("a\0b", 3)}),
+                     Errc::invalid_argument);
+}
+
+TEST_F(PostgresTest, ErrorsLeaveTheRowOutOfTheDetail) {
+  // NOT NULL / CHECK failures carry "Failing row contains (...)" in their DETAIL: never kept.
+  try {
+    db().exec("INSERT INTO t (id, name, n) VALUES (1, 'secret-value-in-the-row', -1)");
+    FAIL() << "CHECK not enforced";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+    EXPECT_EQ(e.detail().find("secret-value-in-the-row"), std::string::npos) << e.detail();
+  }
+}
+
+TEST(PostgresOpen, AMalformedConninfoIsNotQuoted) {
+  try {
+    open_postgres(PostgresOptions{SecretString("host=x password=hunter2%zz port"), std::chrono::milliseconds{1000}, 1});
+    FAIL() << "malformed conninfo accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::config_invalid);
+    EXPECT_EQ(e.detail().find("hunter2"), std::string::npos) << e.detail();
+  }
+}
+
 }  // namespace
 }  // namespace sigil::store::test

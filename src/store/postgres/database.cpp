@@ -8,6 +8,7 @@
 // it does on SQLite. Reads outside transactions take no lock. See src/store/README.md.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -147,23 +149,51 @@ Value column_value(const PGresult* r, int row, int col) {
   }
 }
 
+// Connects; a conninfo libpq cannot parse is reported without libpq's message, which may quote
+// parts of it (a password included).
+PGconn* connect(std::string_view conninfo) {
+  const std::string text(conninfo);
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &error);
+  if (parsed == nullptr) {
+    if (error != nullptr) PQfreemem(error);
+    throw Error(Errc::config_invalid, "postgres: store.postgres_conninfo is not a valid libpq conninfo");
+  }
+  PQconninfoFree(parsed);
+  return PQconnectdb(text.c_str());
+}
+
 class Connection {
  public:
   Connection(std::string_view conninfo, std::chrono::milliseconds lock_timeout)
-      : conn_(PQconnectdb(std::string(conninfo).c_str())) {
+      : conn_(connect(conninfo)) {
     if (conn_ == nullptr) throw Error(Errc::store_unavailable, "postgres: out of memory connecting");
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = trimmed(PQerrorMessage(conn_));
       PQfinish(conn_);
       throw Error(Errc::store_unavailable, "postgres: cannot connect: " + message);
     }
+    // Errors without their DETAIL line: it may quote a whole row ("Failing row contains ..."), a
+    // password hash or a token digest included, and error details reach the log.
+    PQsetErrorVerbosity(conn_, PQERRORS_TERSE);
     // Server warnings go to the log, not to stderr.
     PQsetNoticeProcessor(
-        conn_, [](void*, const char* message) { log::warn("postgres: {}", trimmed(message)); }, nullptr);
+        conn_,
+        [](void*, const char* message) {
+          try {
+            log::warn("postgres: {}", trimmed(message));
+          } catch (...) {  // NOLINT(bugprone-empty-catch): never throw through libpq
+          }
+        },
+        nullptr);
     // Waiting for a lock (the write lock included) is bounded like SQLite's busy timeout.
     try {
       exec_script("SET client_encoding = 'UTF8'; SET client_min_messages = 'warning'; SET bytea_output = 'hex';"
-                  " SET lock_timeout = '" + std::to_string(lock_timeout.count()) + "ms'");
+                  " SET lock_timeout = '" + std::to_string(std::max<long long>(1, lock_timeout.count())) + "ms';"
+                  // A node that hangs inside a transaction would hold every node's write lock: the
+                  // server ends such a session (sigil's transactions never wait between statements).
+                  " SET idle_in_transaction_session_timeout = '" +
+                  std::to_string(std::max<long long>(60'000, 4 * lock_timeout.count())) + "ms'");
     } catch (...) {
       PQfinish(conn_);
       throw;
@@ -217,6 +247,8 @@ class Connection {
     }
   }
 
+  bool broken() const noexcept { return PQstatus(conn_) != CONNECTION_OK; }
+
   // Leaves the connection idle (outside any transaction); false when it cannot be reused.
   bool rollback_quietly() noexcept {
     if (PQstatus(conn_) != CONNECTION_OK) return false;
@@ -236,6 +268,9 @@ class Connection {
     for (std::size_t i = 0; i < n; ++i) {
       const Value& v = params[i];
       if (const auto* s = std::get_if<std::string>(&v)) {
+        if (s->find('\0') != std::string::npos) {
+          throw Error(Errc::invalid_argument, "store: text parameter $" + std::to_string(i + 1) + " contains a NUL byte");
+        }
         values[i] = s->c_str();
       } else if (const auto* k = std::get_if<std::int64_t>(&v)) {
         text[i] = std::to_string(*k);
@@ -322,29 +357,29 @@ class PostgresDatabase final : public Database {
 
   std::int64_t exec(std::string_view sql, const Params& params) override {
     Lease lease(*this);
-    if (!writes(sql)) return lease->exec(sql, params);
+    if (!writes(sql)) return first_statement(lease, [&](Connection& c) { return c.exec(sql, params); });
     std::int64_t changed = 0;
-    locked(*lease, [&] { changed = lease->exec(sql, params); });
+    locked(lease, [&] { changed = lease->exec(sql, params); });
     return changed;
   }
 
   std::vector<Row> query(std::string_view sql, const Params& params) override {
     Lease lease(*this);
-    if (!writes(sql)) return lease->query(sql, params);
+    if (!writes(sql)) return first_statement(lease, [&](Connection& c) { return c.query(sql, params); });
     std::vector<Row> rows;  // e.g. INSERT ... RETURNING
-    locked(*lease, [&] { rows = lease->query(sql, params); });
+    locked(lease, [&] { rows = lease->query(sql, params); });
     return rows;
   }
 
   void exec_script(std::string_view sql) override {
     Lease lease(*this);
-    locked(*lease, [&] { lease->exec_script(sql); });  // scripts are DDL: assume they write
+    locked(lease, [&] { lease->exec_script(sql); });  // scripts are DDL: assume they write
   }
 
   void ping() override {
     try {
       Lease lease(*this);
-      lease->query("SELECT 1", {});
+      first_statement(lease, [](Connection& c) { c.query("SELECT 1", {}); });
     } catch (const Error& e) {
       if (e.code() == Errc::store_unavailable) throw;
       throw Error(Errc::store_unavailable, e.detail());
@@ -353,7 +388,7 @@ class PostgresDatabase final : public Database {
 
   void transaction(const Body& body) override {
     Lease lease(*this);
-    locked(*lease, [&] {
+    locked(lease, [&] {
       TxDatabase tx(*lease);
       const ActiveTx active(this);
       body(tx);
@@ -361,20 +396,6 @@ class PostgresDatabase final : public Database {
   }
 
  private:
-  // BEGIN, the cluster-wide write lock, `body`, COMMIT; ROLLBACK when anything throws.
-  template <typename F>
-  static void locked(Connection& conn, F&& body) {
-    conn.exec_script("BEGIN");
-    try {
-      conn.exec_script(kWriteLock);
-      body();
-      conn.commit();
-    } catch (...) {
-      conn.rollback_quietly();
-      throw;
-    }
-  }
-
   // As in the SQLite backend: a statement on the outer object inside a transaction body would need
   // a second connection and wait for the write lock its own transaction holds.
   class ActiveTx {
@@ -396,11 +417,41 @@ class PostgresDatabase final : public Database {
     Lease& operator=(const Lease&) = delete;
     Connection* operator->() const noexcept { return conn_.get(); }
     Connection& operator*() const noexcept { return *conn_; }
+    void replace(std::unique_ptr<Connection> fresh) noexcept { conn_ = std::move(fresh); }
 
    private:
     PostgresDatabase& db_;
     std::unique_ptr<Connection> conn_;
   };
+
+  // A pooled connection the server dropped (restart, failover, terminated backend) fails its
+  // first statement: nothing has run yet, so it is replaced and the statement tried once more.
+  template <typename F>
+  std::invoke_result_t<F&, Connection&> first_statement(Lease& lease, F&& statement) {
+    try {
+      return statement(*lease);
+    } catch (const Error&) {
+      if (!lease->broken()) throw;
+      lease.replace(std::make_unique<Connection>(conninfo_.view(), timeout_));
+      return statement(*lease);
+    }
+  }
+
+  // BEGIN (READ COMMITTED, READ WRITE whatever the server's defaults), the cluster-wide write lock,
+  // `body`, COMMIT; ROLLBACK when anything throws.
+  template <typename F>
+  void locked(Lease& lease, F&& body) {
+    first_statement(lease, [](Connection& c) { c.exec_script("BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE"); });
+    Connection& conn = *lease;
+    try {
+      conn.exec_script(kWriteLock);
+      body();
+      conn.commit();
+    } catch (...) {
+      conn.rollback_quietly();
+      throw;
+    }
+  }
 
   std::unique_ptr<Connection> acquire() {
     if (t_active == this) {
