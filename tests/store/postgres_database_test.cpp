@@ -205,6 +205,14 @@ TEST_F(PostgresTest, APooledConnectionTheServerDroppedIsReplaced) {
   EXPECT_NO_THROW(n->ping());
 }
 
+// Writes outside locked() cannot happen by accident: sessions are read-only unless a write
+// transaction (which holds the lock) says otherwise.
+TEST_F(PostgresTest, AWriteDisguisedAsASelectFailsInsteadOfSkippingTheLock) {
+  db().exec_script("CREATE SEQUENCE sq");
+  EXPECT_SIGIL_ERROR(db().query("SELECT nextval('sq') AS v"), Errc::internal);
+  db().transaction([](Database& tx) { EXPECT_EQ(tx.query_one("SELECT nextval('sq') AS v")->get_int("v"), 1); });
+}
+
 TEST_F(PostgresTest, TextWithANulByteIsRefusedNotCut) {
   EXPECT_SIGIL_ERROR(db().exec("INSERT INTO t (id, name) VALUES (1, $1)", {std::string("a\0b", 3)}),
                      Errc::invalid_argument);

@@ -188,7 +188,10 @@ class Connection {
         nullptr);
     // Waiting for a lock (the write lock included) is bounded like SQLite's busy timeout.
     try {
+      // Read-only by default: a write the classifier took for a read (a SELECT calling a function
+      // that writes) fails loudly instead of running without the write lock; locked() says READ WRITE.
       exec_script("SET client_encoding = 'UTF8'; SET client_min_messages = 'warning'; SET bytea_output = 'hex';"
+                  " SET default_transaction_read_only = on;"
                   " SET lock_timeout = '" + std::to_string(std::max<long long>(1, lock_timeout.count())) + "ms';"
                   // A node that hangs inside a transaction would hold every node's write lock: the
                   // server ends such a session (sigil's transactions never wait between statements).
