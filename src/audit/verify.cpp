@@ -100,8 +100,8 @@ VerifyReport verify_chain(const std::vector<Record>& records, const std::vector<
 
 Trail read_all(store::Database& db) {
   Trail t;
-  // One read transaction: records and checkpoints from the same snapshot.
-  db.transaction([&](store::Database& tx) {
+  // One read-only snapshot: records and checkpoints from the same state, writers not held up.
+  db.read_transaction([&](store::Database& tx) {
     for (const auto& row : tx.query("SELECT seq, body, hash FROM audit_records ORDER BY seq")) {
       Record r;
       try {

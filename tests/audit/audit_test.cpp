@@ -54,6 +54,10 @@ class FaultyDatabase final : public store::Database {
       if (fail_after) throw Error(Errc::store_unavailable, "commit failed");
     });
   }
+  void read_transaction(const Body& body) override {
+    if (fail_before) throw Error(Errc::store_unavailable, "disk gone");
+    inner_.read_transaction(body);
+  }
 
  private:
   store::Database& inner_;

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <chrono>
+#include <thread>
+#include <future>
 #include <fstream>
 #include <stdexcept>
 
@@ -184,6 +187,31 @@ TEST(OpenDatabase, UnreachableFileIsStoreUnavailable) {
     std::fclose(f);
   }
   EXPECT_SIGIL_ERROR(open_sqlite(SqliteOptions{garbage}), Errc::store_unavailable);
+}
+
+// A long consistent read (audit verify) neither waits for nor holds up writers, sees one
+// snapshot, and cannot write.
+TEST_F(DatabaseTest, AReadTransactionIsASnapshotThatDoesNotBlockWriters) {
+  db().exec("INSERT INTO t (id) VALUES (1)");
+  std::promise<void> read_once;
+  std::promise<void> written;
+  std::thread reader([&] {
+    db().read_transaction([&](Database& tx) {
+      EXPECT_EQ(tx.query("SELECT id FROM t").size(), 1u);
+      read_once.set_value();
+      written.get_future().wait();
+      EXPECT_EQ(tx.query("SELECT id FROM t").size(), 1u);  // the snapshot, not the new row
+      EXPECT_THROW(tx.exec("INSERT INTO t (id) VALUES (3)"), Error);  // refused
+    });
+  });
+  read_once.get_future().wait();
+  const auto start = std::chrono::steady_clock::now();
+  db().transaction([](Database& tx) { tx.exec("INSERT INTO t (id) VALUES (2)"); });  // not held up
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{2});
+  written.set_value();
+  reader.join();
+  EXPECT_EQ(db().query("SELECT id FROM t").size(), 2u);
+  db().exec("INSERT INTO t (id) VALUES (4)");  // the connection is writable again
 }
 
 TEST(OpenDatabase, BackendSelection) {

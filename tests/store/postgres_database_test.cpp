@@ -213,6 +213,27 @@ TEST_F(PostgresTest, AWriteDisguisedAsASelectFailsInsteadOfSkippingTheLock) {
   db().transaction([](Database& tx) { EXPECT_EQ(tx.query_one("SELECT nextval('sq') AS v")->get_int("v"), 1); });
 }
 
+TEST_F(PostgresTest, AReadTransactionIsASnapshotThatDoesNotBlockWriters) {
+  db().exec("INSERT INTO t (id) VALUES (1)");
+  auto other = node(std::chrono::milliseconds{1000});
+  std::promise<void> read_once;
+  std::promise<void> written;
+  std::thread reader([&] {
+    db().read_transaction([&](Database& tx) {
+      EXPECT_EQ(tx.query("SELECT id FROM t").size(), 1u);
+      read_once.set_value();
+      written.get_future().wait();
+      EXPECT_EQ(tx.query("SELECT id FROM t").size(), 1u);  // the snapshot, not the new row
+      EXPECT_THROW(tx.exec("INSERT INTO t (id) VALUES (3)"), Error);  // refused
+    });
+  });
+  read_once.get_future().wait();
+  EXPECT_NO_THROW(other->transaction([](Database& tx) { tx.exec("INSERT INTO t (id) VALUES (2)"); }));
+  written.set_value();
+  reader.join();
+  EXPECT_EQ(db().query("SELECT id FROM t").size(), 2u);
+}
+
 TEST_F(PostgresTest, TextWithANulByteIsRefusedNotCut) {
   EXPECT_SIGIL_ERROR(db().exec("INSERT INTO t (id, name) VALUES (1, $1)", {std::string("a\0b", 3)}),
                      Errc::invalid_argument);

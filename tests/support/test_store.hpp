@@ -40,6 +40,8 @@ class TestStore {
     config_.backend = "postgres";
     config_.postgres_conninfo.file = dir / "conninfo";
     std::ofstream(config_.postgres_conninfo.file) << *base << " options='-c search_path=" << schema_ << "'";
+    std::filesystem::permissions(config_.postgres_conninfo.file, std::filesystem::perms::owner_read |
+                                                                     std::filesystem::perms::owner_write);
   }
   ~TestStore() {
     if (schema_.empty()) return;

@@ -100,6 +100,11 @@ class Database {
   // writers queue on the busy timeout instead of failing on a lock upgrade.
   virtual void transaction(const Body& body) = 0;
 
+  // Runs `body` in one read-only snapshot on one connection: every statement sees the same
+  // committed state, writes are refused (sigil::Error), and writers are not held up (no write
+  // lock). For long reads that must be consistent, e.g. verifying the whole audit trail.
+  virtual void read_transaction(const Body& body) = 0;
+
   // Readiness: a trivial round trip; throws Error(store_unavailable) when the store cannot answer.
   virtual void ping() = 0;
 

@@ -323,6 +323,8 @@ class TxDatabase final : public Database {
   void exec_script(std::string_view sql) override { conn_.exec_script(sql); }
   void ping() override { conn_.query("SELECT 1", {}); }
 
+  void read_transaction(const Body& body) override { body(*this); }  // already inside one
+
   void transaction(const Body& body) override {
     const std::string name = "sigil_sp" + std::to_string(++depth_);
     struct Depth {
@@ -387,6 +389,21 @@ class PostgresDatabase final : public Database {
       if (e.code() == Errc::store_unavailable) throw;
       throw Error(Errc::store_unavailable, e.detail());
     }
+  }
+
+  void read_transaction(const Body& body) override {
+    Lease lease(*this);
+    // One snapshot for the whole body, no write lock: writers of every node carry on.
+    first_statement(lease, [](Connection& c) { c.exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); });
+    try {
+      TxDatabase tx(*lease);
+      const ActiveTx active(this);
+      body(tx);
+    } catch (...) {
+      lease->rollback_quietly();
+      throw;
+    }
+    lease->rollback_quietly();  // read only: nothing to commit (even after a refused write)
   }
 
   void transaction(const Body& body) override {

@@ -34,6 +34,8 @@ class TxDatabase final : public Database {
   void exec_script(std::string_view sql) override { conn_.exec_script(sql); }
   void ping() override { conn_.query("SELECT 1", {}); }
 
+  void read_transaction(const Body& body) override { body(*this); }  // already inside one
+
   void transaction(const Body& body) override {
     const std::string name = "sigil_sp" + std::to_string(++depth_);
     struct Depth {
@@ -97,6 +99,28 @@ class SqliteDatabase final : public Database {
       if (e.code() == Errc::store_unavailable) throw;
       throw Error(Errc::store_unavailable, e.detail());
     }
+  }
+
+  void read_transaction(const Body& body) override {
+    Lease lease(*this);
+    // A deferred transaction's first read fixes its WAL snapshot; no write gate, no write lock.
+    // query_only makes a write inside fail instead of taking the write lock.
+    lease->exec("PRAGMA query_only = ON", {});
+    try {
+      lease->exec("BEGIN DEFERRED", {});
+      TxDatabase tx(*lease);
+      const ActiveTx active(this);
+      body(tx);
+      lease->exec("COMMIT", {});
+    } catch (...) {
+      lease->rollback_quietly();
+      try {
+        lease->exec("PRAGMA query_only = OFF", {});
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the body's exception is the one to report
+      }
+      throw;
+    }
+    lease->exec("PRAGMA query_only = OFF", {});
   }
 
   void transaction(const Body& body) override {
