@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <functional>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "sigil/api/admin.hpp"
 #include "sigil/api/audit.hpp"
 #include "sigil/api/batch.hpp"
+#include "sigil/api/signservice.hpp"
 #include "sigil/api/csc.hpp"
 #include "sigil/api/dss.hpp"
 #include "sigil/api/oauth.hpp"
@@ -40,6 +42,8 @@
 
 namespace sigil::app {
 namespace {
+
+using WebhookPost = std::function<void(const std::string& url, const std::string& body)>;
 
 // Text from a request header that goes into the audit trail: printable ASCII only (the trail is
 // UTF-8 JSON and a client controls these bytes), bounded.
@@ -268,6 +272,24 @@ SignerCerts read_tsa_certs(const config::Config& config) {
   return certs;
 }
 
+// Posts a notification (batch completion, Sign Service events) with libcurl; a non-2xx answer throws.
+WebhookPost webhook_sender(std::chrono::milliseconds timeout, std::string ca) {
+  return [timeout, ca = std::move(ca)](const std::string& url, const std::string& body) {
+    net::HttpRequest r;
+    r.url = url;
+    r.post = true;
+    r.body.assign(body.begin(), body.end());
+    r.content_type = "application/json";
+    r.timeout = timeout;
+    r.max_reply_bytes = 64u << 10;
+    r.ca_file = ca;
+    const auto reply = net::http_exchange(r);
+    if (reply.status < 200 || reply.status >= 300) {
+      throw Error(Errc::io, "webhook answered HTTP " + std::to_string(reply.status));
+    }
+  };
+}
+
 }  // namespace
 
 struct Daemon::Impl {
@@ -288,6 +310,7 @@ struct Daemon::Impl {
   std::unique_ptr<batch::BatchService> batches;  // after `signing`: its workers stop first
   Timestamper* timestamper = nullptr;  // the built-in TSA or the external TSA client
   std::unique_ptr<bootstrap::AuthRuntime> auth;   // tokens, OTP, credential authorisation (after audit)
+  std::unique_ptr<signservice::SignService> documents;  // after `auth` and `signing`: it goes first
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<http::WorkerPool> pool;
@@ -318,6 +341,7 @@ struct Daemon::Impl {
     admin->protect_key(config.audit.key_label, "the audit log's checkpoint key");
     auth = std::make_unique<bootstrap::AuthRuntime>(config, *store, clock, *audit.log);
     build_signing();
+    build_signservice();
     pool = std::make_unique<http::WorkerPool>(config.server.worker_threads, config.server.worker_queue);
     register_routes();
     http::ServerOptions opts;
@@ -421,26 +445,25 @@ struct Daemon::Impl {
     o.webhook_prefixes = config.batch.webhook_prefixes;
     o.webhook_timeout = config.batch.webhook_timeout;
     o.webhook_attempts = config.batch.webhook_attempts;
-    const auto timeout = config.batch.webhook_timeout;
-    const std::string ca = config.batch.webhook_ca_file.string();
     batches = std::make_unique<batch::BatchService>(
         store->database(), *signing, build_profiles(config.profiles, build_appearances(config.appearances)), clock,
-        std::move(o),
-        [timeout, ca](const std::string& url, const std::string& body) {
-          net::HttpRequest r;
-          r.url = url;
-          r.post = true;
-          r.body.assign(body.begin(), body.end());
-          r.content_type = "application/json";
-          r.timeout = timeout;
-          r.max_reply_bytes = 64u << 10;
-          r.ca_file = ca;
-          const auto reply = net::http_exchange(r);
-          if (reply.status < 200 || reply.status >= 300) {
-            throw Error(Errc::io, "webhook answered HTTP " + std::to_string(reply.status));
-          }
-        });
+        std::move(o), webhook_sender(config.batch.webhook_timeout, config.batch.webhook_ca_file.string()));
     if (const auto n = batches->resume_interrupted(); n > 0) log::info("batch: resumed {} unfinished batch(es)", n);
+  }
+
+  // The Sign Service for portals: after `auth` (second factors) and `signing`.
+  void build_signservice() {
+    if (!config.signservice.enabled) return;
+    signservice::Options o;
+    o.dir = config.server.spool_dir / "documents";
+    o.max_signers = config.signservice.max_signers;
+    o.webhook_prefixes = config.signservice.webhook_prefixes;
+    o.webhook_attempts = config.signservice.webhook_attempts;
+    o.task_url = config.signservice.task_url;
+    documents = std::make_unique<signservice::SignService>(
+        store->database(), store->users(), *signing, auth->authorization, *audit.log,
+        build_profiles(config.profiles, build_appearances(config.appearances)), clock, std::move(o),
+        webhook_sender(config.signservice.webhook_timeout, config.signservice.webhook_ca_file.string()));
   }
 
   void register_csc();
@@ -450,6 +473,7 @@ struct Daemon::Impl {
     const auto appearances = build_appearances(config.appearances);
     api::dss::register_routes(router, *signing, build_profiles(config.profiles, appearances), appearances);
     api::batch::register_routes(router, *batches);
+    if (documents) api::signservice::register_routes(router, *documents);
     if (builtin_tsa) api::tsa::register_routes(router, *builtin_tsa, config.tsa.builtin_require_auth);
     if (config.csc.enabled) register_csc();
     api::admin::register_routes(router, *admin, clock, config.pki.dir.string(), *audit.log,
@@ -521,6 +545,7 @@ void Daemon::run() {
   impl_->server->run();
   // Batch workers finish the item they sign (its record needs the audit log), then stop.
   impl_->batches->stop();
+  if (impl_->documents) impl_->documents->stop();
   // Every request has been answered: record the shutdown, then the final checkpoint signs the head.
   try {
     impl_->audit.log->append(audit::system_event(audit::type::system_shutdown));

@@ -237,6 +237,22 @@ void read_csc(Section s, CscConfig& c) {
   if (c.region.size() != 2) s.fail("region", "must be an ISO 3166-1 alpha-2 country code");
 }
 
+// Webhook URL prefixes: https://host/path/ (http:// only on loopback), with a '/' after the host.
+void check_webhook_prefixes(Section& s, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes) {
+    const bool https = p.rfind("https://", 0) == 0;
+    const bool loopback_http = p.rfind("http://127.0.0.1:", 0) == 0 || p.rfind("http://[::1]:", 0) == 0 ||
+                               p.rfind("http://localhost:", 0) == 0;
+    // A prefix must end in '/' after the host: "https://erp.example" would also allow
+    // "https://erp.example.attacker.net/".
+    const auto host_end = p.find('/', p.find("//") + 2);
+    if ((!https && !loopback_http) || host_end == std::string::npos) {
+      s.fail("webhook_prefixes", "entries must be https://host/path/ prefixes (http:// only on a loopback address), "
+                                 "with a '/' after the host");
+    }
+  }
+}
+
 void read_batch(Section s, BatchConfig& c) {
   s.get_int("workers", c.workers, 1, 256);
   s.get_int("sync_max_items", c.sync_max_items, 1, 100'000);
@@ -250,17 +266,21 @@ void read_batch(Section s, BatchConfig& c) {
   s.get_path("webhook_ca_file", c.webhook_ca_file);
   s.finish();
   if (c.sync_max_items > c.max_items) s.fail("sync_max_items", "must not exceed batch.max_items");
-  for (const auto& p : c.webhook_prefixes) {
-    const bool https = p.rfind("https://", 0) == 0;
-    const bool loopback_http = p.rfind("http://127.0.0.1:", 0) == 0 || p.rfind("http://[::1]:", 0) == 0 ||
-                               p.rfind("http://localhost:", 0) == 0;
-    // A prefix must end in '/' after the host: "https://erp.example" would also allow
-    // "https://erp.example.attacker.net/".
-    const auto host_end = p.find('/', p.find("//") + 2);
-    if ((!https && !loopback_http) || host_end == std::string::npos) {
-      s.fail("webhook_prefixes", "entries must be https://host/path/ prefixes (http:// only on a loopback address), "
-                                 "with a '/' after the host");
-    }
+  check_webhook_prefixes(s, c.webhook_prefixes);
+}
+
+void read_signservice(Section s, SignServiceConfig& c) {
+  s.get_bool("enabled", c.enabled);
+  s.get_int("max_signers", c.max_signers, 1, 100);
+  s.get_string_array("webhook_prefixes", c.webhook_prefixes);
+  s.get_duration("webhook_timeout_ms", c.webhook_timeout, 100, kMaxMs);
+  s.get_int("webhook_attempts", c.webhook_attempts, 1, 20);
+  s.get_path("webhook_ca_file", c.webhook_ca_file);
+  if (s.has("task_url")) s.get_string("task_url", c.task_url);
+  s.finish();
+  check_webhook_prefixes(s, c.webhook_prefixes);
+  if (!c.task_url.empty() && c.task_url.find("{task}") == std::string::npos) {
+    s.fail("task_url", "must contain {task}, where the task id goes");
   }
 }
 
@@ -406,6 +426,7 @@ Config parse(std::string_view toml_text, std::string_view source_name, const std
   read_otp(top.sub("otp"), cfg.otp);
   read_csc(top.sub("csc"), cfg.csc);
   read_batch(top.sub("batch"), cfg.batch);
+  read_signservice(top.sub("signservice"), cfg.signservice);
   read_audit(top.sub("audit"), cfg.audit);
   read_tsa(top.sub("tsa"), cfg.tsa);
   read_revocation(top.sub("revocation"), cfg.revocation);

@@ -307,6 +307,49 @@ ALTER TABLE oauth_codes ADD COLUMN login_epoch BIGINT;
 ALTER TABLE oauth_login_tickets ADD COLUMN login_epoch BIGINT;
 )sql";
 
+// The Sign Service (include/sigil/signservice/workflow.hpp, docs/signservice-api.md): a document
+// with its owner and state, and its signers in signing order, each with a task. The versions and
+// signature files are in the spool directory, named here and checked against their digests.
+constexpr std::string_view kSignService = R"sql(
+CREATE TABLE signservice_documents (
+  id              TEXT NOT NULL PRIMARY KEY,
+  owner_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  owner_name      TEXT NOT NULL,
+  name            TEXT NOT NULL,
+  profile         TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('in_progress', 'completed', 'declined', 'cancelled')),
+  detached        INTEGER NOT NULL,          -- 1: a signature file per signer; 0: a version per signature
+  version         INTEGER NOT NULL,          -- signatures applied so far
+  original_file   TEXT NOT NULL,
+  original_sha256 TEXT NOT NULL,
+  current_file    TEXT NOT NULL,
+  current_sha256  TEXT NOT NULL,
+  webhook_url     TEXT,
+  created_at      BIGINT NOT NULL,
+  finished_at     BIGINT
+);
+CREATE INDEX signservice_documents_by_owner ON signservice_documents(owner_id, created_at);
+
+CREATE TABLE signservice_signers (
+  document_id         TEXT NOT NULL REFERENCES signservice_documents(id) ON DELETE CASCADE,
+  position            INTEGER NOT NULL,      -- signing order, from 1
+  user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  username            TEXT NOT NULL,
+  task_id             TEXT NOT NULL UNIQUE,
+  state               TEXT NOT NULL CHECK (state IN ('waiting', 'ready', 'signed', 'declined', 'cancelled')),
+  signed_at           BIGINT,                -- signed or declined at
+  credential_id       TEXT,
+  certificate_subject TEXT,
+  certificate_sha256  TEXT,
+  level               TEXT,
+  output_file         TEXT,                  -- the version or signature file this signer produced
+  signed_sha256       TEXT,
+  reason              TEXT,                  -- declined: the signer's words
+  PRIMARY KEY (document_id, position)
+);
+CREATE INDEX signservice_signers_by_user ON signservice_signers(user_id, state);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
     Migration{2, "keys, credentials", kKeysAndCredentials},
@@ -315,6 +358,7 @@ constexpr std::array kMigrations{
     Migration{6, "oauth service clients, login tickets", kOAuthServiceClients},
     Migration{7, "batches", kBatches},
     Migration{8, "login epochs", kLoginEpochs},
+    Migration{9, "sign service documents and signers", kSignService},
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "sigil/store/sqlite.hpp"
 #include "sigil/store/store.hpp"
 #include "softhsm_env.hpp"
+#include "faulty_database.hpp"
 #include "temp_dir.hpp"
 #include "test_store.hpp"
 #include "test_util.hpp"
@@ -34,34 +35,7 @@ namespace {
 
 using ::sigil::test::FakeClock;
 
-// A Database that can be told to refuse: before the transaction, or after its body ran (so the
-// inserts are rolled back, as on a failed commit).
-class FaultyDatabase final : public store::Database {
- public:
-  explicit FaultyDatabase(store::Database& inner) : inner_(inner) {}
-  std::atomic<bool> fail_before{false};
-  std::atomic<bool> fail_after{false};
-
-  std::string_view backend() const noexcept override { return inner_.backend(); }
-  std::int64_t exec(std::string_view sql, const store::Params& p) override { return inner_.exec(sql, p); }
-  std::vector<store::Row> query(std::string_view sql, const store::Params& p) override { return inner_.query(sql, p); }
-  void exec_script(std::string_view sql) override { inner_.exec_script(sql); }
-  void ping() override { inner_.ping(); }
-  void transaction(const Body& body) override {
-    if (fail_before) throw Error(Errc::store_unavailable, "disk gone");
-    inner_.transaction([&](store::Database& tx) {
-      body(tx);
-      if (fail_after) throw Error(Errc::store_unavailable, "commit failed");
-    });
-  }
-  void read_transaction(const Body& body) override {
-    if (fail_before) throw Error(Errc::store_unavailable, "disk gone");
-    inner_.read_transaction(body);
-  }
-
- private:
-  store::Database& inner_;
-};
+using ::sigil::test::FaultyDatabase;
 
 Event event(int i) {
   Event e;

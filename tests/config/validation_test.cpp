@@ -102,6 +102,12 @@ const Case kCases[] = {
      Errc::config_invalid, "batch.webhook_prefixes", 4, "loopback"},
     {"batch_webhook_no_path", PLAIN "[batch]\nwebhook_prefixes = [\"https://erp.example.com\"]\n",
      Errc::config_invalid, "batch.webhook_prefixes", 4, "after the host"},
+    {"signservice_webhook_plain_http", PLAIN "[signservice]\nwebhook_prefixes = [\"http://portal.example/hooks/\"]\n",
+     Errc::config_invalid, "signservice.webhook_prefixes", 4, "loopback"},
+    {"signservice_task_url_without_task", PLAIN "[signservice]\ntask_url = \"https://portal.example/sign/\"\n",
+     Errc::config_invalid, "signservice.task_url", 4, "{task}"},
+    {"signservice_max_signers_zero", PLAIN "[signservice]\nmax_signers = 0\n", Errc::config_invalid,
+     "signservice.max_signers", 4},
     // TLS.
     {"tls_needs_cert", "[server.tls]\nenabled = true\nkey_file = \"k\"\n", Errc::config_invalid,
      "server.tls.cert_file", 1, "is required"},

@@ -16,6 +16,7 @@
 #include "sigil/revocation/collector.hpp"
 #include "sigil/signing/service.hpp"
 #include "sigil/tsp/client.hpp"
+#include "test_pdf.hpp"
 #include "validator_pki.hpp"
 
 namespace sigil::admin::test {
@@ -35,26 +36,8 @@ std::string b64(std::string_view s) {
   return base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
-const char* kPdf =
-    "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
-    "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>\nendobj\n"
-    "4 0 obj\n<< /Length 0 >>\nstream\n\nendstream\nendobj\n";
-
-// A small valid PDF with a correct xref table.
-std::string make_pdf() {
-  std::string body = kPdf;
-  std::vector<std::size_t> offsets;
-  for (int i = 1; i <= 4; ++i) offsets.push_back(body.find(std::to_string(i) + " 0 obj"));
-  const std::size_t xref = body.size();
-  char line[32];
-  body += "xref\n0 5\n0000000000 65535 f \n";
-  for (auto o : offsets) {
-    std::snprintf(line, sizeof line, "%010zu 00000 n \n", o);
-    body += line;
-  }
-  body += "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
-  return body;
-}
+using sigil::test::minimal_pdf;
+std::string make_pdf() { return minimal_pdf(); }
 
 class DssDocuments : public AdminTest {
  protected:

@@ -176,6 +176,17 @@ struct BatchConfig {
   std::filesystem::path webhook_ca_file;           // https webhooks: trust anchors; empty: the system store
 };
 
+// The Sign Service for portals (docs/signservice-api.md): documents, signers in order, tasks.
+struct SignServiceConfig {
+  bool enabled = true;
+  std::size_t max_signers = 20;                    // signers per document at most
+  std::vector<std::string> webhook_prefixes;       // allowed webhook URL prefixes; empty: webhooks refused
+  std::chrono::milliseconds webhook_timeout{5000};
+  unsigned webhook_attempts = 3;
+  std::filesystem::path webhook_ca_file;           // https webhooks: trust anchors; empty: the system store
+  std::string task_url;                            // "https://portal.example/sign/{task}": link in task.ready
+};
+
 // The audit trail (docs/audit.md). Always on: sigild does not start without its audit key.
 struct AuditConfig {
   std::string key_label = "audit-key";                // checkpoint signing key in the token
@@ -255,6 +266,7 @@ struct Config {
   OtpConfig otp;
   CscConfig csc;
   BatchConfig batch;
+  SignServiceConfig signservice;
   AuditConfig audit;
   TsaConfig tsa;
   RevocationConfig revocation;

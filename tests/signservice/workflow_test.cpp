@@ -1,0 +1,413 @@
+// The Sign Service core over a real store, SoftHSM keys, the authorisation service (PINs, SADs) and
+// a real AuditLog: the order of signers, what each signature covers (checked by the independent
+// validator and by the service's own verification), transitions committed with their audit record
+// or not at all, two nodes racing for one task, refusals that change nothing, and notifications.
+#include <barrier>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "../admin/fixture.hpp"
+#include "sigil/api/signservice.hpp"
+#include "sigil/http/router.hpp"
+#include "faulty_database.hpp"
+#include "sigil/audit/audit_log.hpp"
+#include "sigil/auth/authorization.hpp"
+#include "sigil/auth/errors.hpp"
+#include "sigil/signservice/workflow.hpp"
+#include "test_pdf.hpp"
+#include "test_util.hpp"
+#include "validator_pki.hpp"
+
+namespace sigil::admin::test {
+namespace {
+
+namespace ss = sigil::signservice;
+namespace fs = std::filesystem;
+
+Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+// The signing service's audit sink: records nothing, and can hold every caller at its fail-closed
+// preflight until `parties` callers are there (forces two signers into the same window).
+class GateSink final : public audit::Sink {
+ public:
+  void append(audit::Event) override {}
+  void check_available() override {
+    if (gate_) gate_->arrive_and_wait();
+  }
+  void hold(std::ptrdiff_t parties) { gate_ = std::make_unique<std::barrier<>>(parties); }
+
+ private:
+  std::unique_ptr<std::barrier<>> gate_;
+};
+
+class SignServiceTest : public AdminTest {
+ protected:
+  SignServiceTest() : faulty_(store_->database()) {
+    // Real time: the validators check the certificates against the wall clock.
+    clock_.advance(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - clock_.now()));
+    make_demo_pki();
+    owner_ = make_user(unique("portal"), {store::Role::service});
+    alice_ = make_user(unique("alice"));
+    bob_ = make_user(unique("bob"));
+    auth::AuthorizationPolicy policy;
+    policy.pin_hash = store::PasswordParams{1, 1024, 1};
+    policy.max_failures_before_lock = 100;
+    authz_ = std::make_unique<auth::AuthorizationService>(*store_, clock_, providers_, events_, policy);
+    signing_ = std::make_unique<signing::SigningService>(*store_, *token_, clock_, signing::Sources{}, dir_.path());
+    signing_->set_audit(&gate_);
+    alice_cred_ = credential(alice_, "1111");
+    bob_cred_ = credential(bob_, "2222");
+    audit::AuditOptions ao;
+    ao.group_commit_wait = std::chrono::microseconds{0};
+    log_ = std::make_unique<audit::AuditLog>(faulty_, clock_, nullptr, ao);
+    service_ = make_service();
+  }
+
+  ~SignServiceTest() override {
+    service_.reset();
+    second_.reset();
+    log_.reset();
+  }
+
+  std::unique_ptr<ss::SignService> make_service() {
+    signing::Profile pades;
+    pades.name = "pades";
+    pades.request.format = signing::Format::pades;
+    signing::Profile cades;
+    cades.name = "cades";
+    cades.request.format = signing::Format::cades;
+    cades.request.packaging = signing::Packaging::detached;
+    ss::Options o;
+    o.dir = dir_.path() / "documents";
+    o.webhook_prefixes = {"https://portal.example/hooks/"};
+    o.webhook_backoff = std::chrono::milliseconds{1};
+    o.task_url = "https://portal.example/sign/{task}";
+    return std::make_unique<ss::SignService>(faulty_, store_->users(), *signing_, *authz_, *log_,
+                                             std::vector<signing::Profile>{pades, cades}, clock_, o,
+                                             [this](const std::string& url, const std::string& body) {
+                                               std::lock_guard lock(hooks_mu_);
+                                               if (fail_hooks_ > 0) {
+                                                 --fail_hooks_;
+                                                 throw Error(Errc::io, "portal down");
+                                               }
+                                               hooks_.push_back(url + " " + body);
+                                             });
+  }
+
+  std::string credential(const std::string& owner, const std::string& pin) {
+    const std::string label = unique("ss");
+    svc_->generate_key(label, KeySpec::parse("ec-p256"));
+    svc_->issue_with_demo_ca(label, CertificateIssue{"CN=" + label + ",O=Sigil Test,C=EU", 30, "signer"}, pki_dir());
+    NewCredential n;
+    n.owner_username = store_->users().get(owner)->username;
+    n.key_label = label;
+    n.scal = 2;
+    n.second_factor = SecondFactor::pin;
+    const auto c = svc_->create_credential(n);
+    authz_->set_pin(c.id, pin);
+    return c.id;
+  }
+
+  signing::Caller caller(const std::string& user_id) {
+    return signing::Caller{user_id, store_->users().get(user_id)->username, "127.0.0.1", "req", "signservice", {}};
+  }
+
+  ss::DocumentStatus create(const std::string& profile = "pades", std::vector<std::string> signers = {}) {
+    ss::NewDocument n;
+    n.caller = caller(owner_);
+    n.name = "contract.pdf";
+    n.profile = profile;
+    n.content = bytes_of(profile == "pades" ? sigil::test::minimal_pdf() : std::string("terms and conditions\n"));
+    n.signers = signers.empty() ? std::vector<std::string>{name(alice_), name(bob_)} : signers;
+    n.webhook = "https://portal.example/hooks/1";
+    return service_->create(n);
+  }
+
+  std::string name(const std::string& user_id) { return store_->users().get(user_id)->username; }
+
+  ss::SignTask task(const std::string& user_id, const std::string& task_id, const std::string& pin) {
+    ss::SignTask t;
+    t.caller = caller(user_id);
+    t.task_id = task_id;
+    t.pin = SecretString(pin);
+    return t;
+  }
+
+  std::size_t files_in(const std::string& doc) {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_.path() / "documents" / doc)) ++n;
+    return n;
+  }
+
+  std::size_t records(const std::string& type) {
+    const auto row = store_->database().query_one("SELECT COUNT(*) FROM audit_records WHERE body LIKE $1",
+                                                  {"%\"type\":\"" + type + "\"%"});
+    return static_cast<std::size_t>(row->get_int(0));
+  }
+
+  std::vector<std::string> hooks() {
+    std::lock_guard lock(hooks_mu_);
+    return hooks_;
+  }
+
+  sigil::test::FaultyDatabase faulty_;
+  otp::ProviderRegistry providers_;
+  auth::NoAuthEvents events_;
+  GateSink gate_;
+  std::unique_ptr<auth::AuthorizationService> authz_;
+  std::unique_ptr<signing::SigningService> signing_;
+  std::unique_ptr<audit::AuditLog> log_;
+  std::unique_ptr<ss::SignService> service_, second_;
+  std::string owner_, alice_, bob_, alice_cred_, bob_cred_;
+  std::mutex hooks_mu_;
+  std::vector<std::string> hooks_;
+  int fail_hooks_ = 0;
+};
+
+TEST_F(SignServiceTest, SignersSignInOrderAndEverySignatureVerifies) {
+  const auto d = create();
+  EXPECT_EQ(d.state, ss::DocumentState::in_progress);
+  ASSERT_EQ(d.signers.size(), 2u);
+  EXPECT_EQ(d.signers[0].state, ss::TaskState::ready);
+  EXPECT_EQ(d.signers[1].state, ss::TaskState::waiting);
+
+  // bob's turn has not come.
+  EXPECT_SIGIL_ERROR(service_->sign(task(bob_, d.signers[1].task_id, "2222")), Errc::invalid_signing_state);
+
+  const auto after_alice = service_->sign(task(alice_, d.signers[0].task_id, "1111"));
+  EXPECT_EQ(after_alice.state, ss::DocumentState::in_progress);
+  EXPECT_EQ(after_alice.version, 1);
+  EXPECT_EQ(after_alice.signers[0].credential_id, alice_cred_);
+  EXPECT_EQ(after_alice.signers[1].state, ss::TaskState::ready);
+
+  const auto done = service_->sign(task(bob_, d.signers[1].task_id, "2222"));
+  EXPECT_EQ(done.state, ss::DocumentState::completed);
+  EXPECT_EQ(done.version, 2);
+  ASSERT_TRUE(done.finished_at);
+
+  const auto final_pdf = service_->content(owner_, d.id);
+  const auto r = sigil::test::validate("validate-pades", "--strict --trust '" + pki_dir() + "/root-ca.pem' '" +
+                                                             final_pdf.string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto v = service_->verify(owner_, d.id);
+  EXPECT_TRUE(v.valid);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  for (const auto& s : v.signatures) EXPECT_TRUE(s.signature_valid && s.file_intact) << s.username << ": " << s.detail;
+
+  // A byte changed in the stored final version: the verification says so.
+  std::string bytes = files::read(final_pdf);
+  bytes[bytes.find("/MediaBox")] ^= 1;
+  files::write_atomic(final_pdf, bytes, 0600);
+  const auto broken = service_->verify(owner_, d.id);
+  EXPECT_FALSE(broken.valid);
+  EXPECT_FALSE(broken.current_intact);
+
+  EXPECT_EQ(records("signservice.document.create"), 1u);
+  EXPECT_EQ(records("signservice.task.sign"), 2u);
+  EXPECT_EQ(records("signservice.document.complete"), 1u);
+}
+
+TEST_F(SignServiceTest, DetachedSignaturesCoverTheOriginalAndVerifyWithOpenssl) {
+  const auto d = create("cades");
+  EXPECT_TRUE(d.detached);
+  (void)service_->sign(task(alice_, d.signers[0].task_id, "1111"));
+  const auto done = service_->sign(task(bob_, d.signers[1].task_id, "2222"));
+  EXPECT_EQ(done.state, ss::DocumentState::completed);
+  EXPECT_EQ(done.current_sha256, done.original_sha256);  // the document itself never changes
+  const auto original = service_->content(owner_, d.id);
+  for (int pos : {1, 2}) {
+    const auto sig = service_->signature_file(owner_, d.id, pos);
+    const auto r = sigil::test::run_command("openssl cms -verify -binary -inform DER -purpose any -in '" + sig.string() +
+                                            "' -content '" + original.string() + "' -CAfile '" + pki_dir() +
+                                            "/root-ca.pem' -out /dev/null");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+  }
+  EXPECT_TRUE(service_->verify(bob_, d.id).valid);
+}
+
+TEST_F(SignServiceTest, AWrongPinChangesNothing) {
+  const auto d = create();
+  EXPECT_THROW(service_->sign(task(alice_, d.signers[0].task_id, "9999")), auth::AuthError);
+  const auto s = service_->status(owner_, d.id);
+  EXPECT_EQ(s.version, 0);
+  EXPECT_EQ(s.signers[0].state, ss::TaskState::ready);
+  EXPECT_EQ(files_in(d.id), 1u);
+  EXPECT_EQ(records("signservice.task.sign"), 0u);
+}
+
+TEST_F(SignServiceTest, ATransitionWhoseAuditRecordFailsIsNotMadeAndLeavesNoFile) {
+  const auto d = create();
+  faulty_.fail_after = true;  // the audit commit (record + transition) rolls back
+  EXPECT_SIGIL_ERROR(service_->sign(task(alice_, d.signers[0].task_id, "1111")), Errc::audit_unavailable);
+  faulty_.fail_after = false;
+  const auto s = service_->status(owner_, d.id);
+  EXPECT_EQ(s.version, 0);
+  EXPECT_EQ(s.signers[0].state, ss::TaskState::ready);
+  EXPECT_EQ(files_in(d.id), 1u) << "the signed version of the failed transition was removed";
+  EXPECT_EQ(records("signservice.task.sign"), 0u);
+
+  // The same when the document is created: no row, no directory.
+  faulty_.fail_after = true;
+  EXPECT_SIGIL_ERROR(create(), Errc::audit_unavailable);
+  faulty_.fail_after = false;
+  EXPECT_EQ(service_->list(owner_, 10).size(), 1u);
+  std::size_t dirs = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_.path() / "documents")) ++dirs;
+  EXPECT_EQ(dirs, 1u);
+
+  // Once the log is back, the task signs.
+  EXPECT_EQ(service_->sign(task(alice_, d.signers[0].task_id, "1111")).version, 1);
+}
+
+TEST_F(SignServiceTest, TwoNodesSigningOneTaskAtOnceMakeOneSignature) {
+  const auto d = create();  // alice, then bob: the document stays in progress after alice
+  second_ = make_service();  // another node: its own process-local turn-taking
+  gate_.hold(2);             // both pass their checks before either commits
+  std::atomic<int> ok{0}, refused{0};
+  auto run = [&](ss::SignService& node) {
+    try {
+      (void)node.sign(task(alice_, d.signers[0].task_id, "1111"));
+      ++ok;
+    } catch (const Error& e) {
+      if (e.code() == Errc::invalid_signing_state) ++refused;
+    }
+  };
+  std::thread a(run, std::ref(*service_));
+  std::thread b(run, std::ref(*second_));
+  a.join();
+  b.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(refused.load(), 1);
+  const auto s = service_->status(owner_, d.id);
+  EXPECT_EQ(s.version, 1);
+  EXPECT_EQ(s.state, ss::DocumentState::in_progress);
+  EXPECT_EQ(s.signers[1].state, ss::TaskState::ready);
+  EXPECT_EQ(files_in(d.id), 2u) << "the loser's signed version was removed";
+  EXPECT_EQ(records("signservice.task.sign"), 1u);
+  EXPECT_TRUE(service_->verify(owner_, d.id).valid);
+}
+
+TEST_F(SignServiceTest, DeclineCancelAndDelete) {
+  const auto d = create();
+  EXPECT_SIGIL_ERROR(service_->decline(caller(owner_), d.signers[1].task_id, ""), Errc::not_found);
+  const auto declined = service_->decline(caller(bob_), d.signers[1].task_id, "not this version");
+  EXPECT_EQ(declined.state, ss::DocumentState::declined);
+  EXPECT_EQ(declined.signers[0].state, ss::TaskState::cancelled);
+  EXPECT_EQ(declined.signers[1].reason, "not this version");
+  EXPECT_SIGIL_ERROR(service_->sign(task(alice_, d.signers[0].task_id, "1111")), Errc::invalid_signing_state);
+
+  const auto other = create();
+  EXPECT_SIGIL_ERROR(service_->cancel(caller(alice_), other.id), Errc::not_found);  // signers cannot cancel
+  EXPECT_SIGIL_ERROR(service_->remove(caller(owner_), other.id), Errc::invalid_signing_state);
+  EXPECT_EQ(service_->cancel(caller(owner_), other.id).state, ss::DocumentState::cancelled);
+  EXPECT_SIGIL_ERROR(service_->cancel(caller(owner_), other.id), Errc::invalid_signing_state);
+  service_->remove(caller(owner_), other.id);
+  EXPECT_SIGIL_ERROR(service_->status(owner_, other.id), Errc::not_found);
+  EXPECT_FALSE(fs::exists(dir_.path() / "documents" / other.id));
+  EXPECT_EQ(records("signservice.task.decline"), 1u);
+  EXPECT_EQ(records("signservice.document.cancel"), 1u);
+  EXPECT_EQ(records("signservice.document.delete"), 1u);
+}
+
+TEST_F(SignServiceTest, OnlyParticipantsSeeADocumentAndOnlyTheSignerTheirTask) {
+  const auto d = create();
+  const auto stranger = make_user(unique("mallory"));
+  EXPECT_SIGIL_ERROR(service_->status(stranger, d.id), Errc::not_found);
+  EXPECT_SIGIL_ERROR(service_->content(stranger, d.id), Errc::not_found);
+  EXPECT_SIGIL_ERROR(service_->task(bob_, d.signers[0].task_id), Errc::not_found);
+  EXPECT_SIGIL_ERROR(service_->sign(task(bob_, d.signers[0].task_id, "2222")), Errc::not_found);
+  EXPECT_EQ(service_->status(bob_, d.id).id, d.id);
+  ASSERT_EQ(service_->tasks(alice_, true).size(), 1u);
+  EXPECT_TRUE(service_->tasks(bob_, true).empty());
+  EXPECT_EQ(service_->tasks(bob_, false).size(), 1u);
+}
+
+TEST_F(SignServiceTest, RefusesBadDocumentsBeforeStoringAnything) {
+  ss::NewDocument n;
+  n.caller = caller(owner_);
+  n.name = "a.pdf";
+  n.profile = "pades";
+  n.content = bytes_of("not a pdf");
+  n.signers = {name(alice_)};
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_document);
+  n.content = bytes_of(sigil::test::minimal_pdf());
+  n.signers = {name(alice_), name(alice_)};
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  n.signers = {"nobody-at-all"};
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  n.signers = {name(alice_)};
+  n.name = "../escape.pdf";
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  n.name = "a.pdf";
+  n.webhook = "https://elsewhere.example/";
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  n.webhook.reset();
+  n.profile = "unknown";
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  EXPECT_TRUE(service_->list(owner_, 10).empty());
+  EXPECT_TRUE(!fs::exists(dir_.path() / "documents") || fs::is_empty(dir_.path() / "documents"));
+}
+
+TEST_F(SignServiceTest, NotificationsArriveInOrderAndAreRetried) {
+  fail_hooks_ = 1;  // the portal is down for the first attempt
+  const auto d = create();
+  (void)service_->sign(task(alice_, d.signers[0].task_id, "1111"));
+  (void)service_->sign(task(bob_, d.signers[1].task_id, "2222"));
+  for (int i = 0; i < 200 && hooks().size() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto h = hooks();
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_NE(h[0].find("\"event\":\"task.ready\""), std::string::npos);
+  EXPECT_NE(h[0].find("https://portal.example/sign/" + d.signers[0].task_id), std::string::npos);
+  EXPECT_NE(h[1].find(d.signers[1].task_id), std::string::npos);
+  EXPECT_NE(h[2].find("\"event\":\"document.completed\""), std::string::npos);
+  for (const auto& x : h) EXPECT_EQ(x.rfind("https://portal.example/hooks/1 ", 0), 0u);
+}
+
+// schemas/signservice.openapi.yaml describes exactly the routes: every operation it lists reaches a
+// handler (not route_not_found / method_not_allowed), and it lists as many as the routes have.
+TEST_F(SignServiceTest, TheOpenApiFileDescribesTheRoutes) {
+  const char* src = std::getenv("SIGIL_SOURCE_DIR");
+  if (src == nullptr) GTEST_SKIP() << "SIGIL_SOURCE_DIR not set (run through ctest)";
+  http::Router router;
+  api::signservice::register_routes(router, *service_);
+  std::ifstream in(fs::path(src) / "schemas/signservice.openapi.yaml");
+  ASSERT_TRUE(in) << "schemas/signservice.openapi.yaml";
+  const std::regex path_line(R"(^  (/[^:]*):\s*$)"), method_line(R"(^    (get|post|delete):\s*$)");
+  std::string path;
+  int operations = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, path_line)) {
+      path = m[1];
+    } else if (std::regex_match(line, m, method_line) && !path.empty()) {
+      ++operations;
+      std::string target = "/api/v1" + path;
+      for (const char* p : {"{id}", "{task}", "{position}"}) {
+        if (const auto at = target.find(p); at != std::string::npos) target.replace(at, std::string(p).size(), "x1");
+      }
+      http::Request req;
+      std::string method = m[1];
+      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      req.method = method;
+      req.set_target(target);
+      req.body = "{}";
+      req.body_size = 2;
+      const auto res = router.dispatch(req, [&](const http::Request&) {
+        return std::optional<http::Principal>(http::Principal{owner_, "portal", {"service"}, {}});
+      });
+      const auto body = nlohmann::json::parse(res.body.empty() ? "{}" : res.body);
+      EXPECT_NE(body.value("code", ""), "route_not_found") << method << " " << target;
+      EXPECT_NE(res.status, 405) << method << " " << target;
+    }
+  }
+  EXPECT_EQ(operations, 14) << "an operation was added to or removed from the routes or the file";
+}
+
+}  // namespace
+}  // namespace sigil::admin::test
