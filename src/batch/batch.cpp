@@ -16,6 +16,7 @@
 #include "sigil/common/files.hpp"
 #include "sigil/common/log.hpp"
 #include "sigil/common/secure.hpp"
+#include "sigil/common/url.hpp"
 #include "sigil/store/database.hpp"
 
 namespace sigil::batch {
@@ -85,10 +86,9 @@ void validate(const Submission& s, const signing::Profile& profile, const BatchO
       bad(where + ".bytes: the document is empty");
     }
   }
-  if (s.webhook) {
-    const bool allowed = std::any_of(o.webhook_prefixes.begin(), o.webhook_prefixes.end(),
-                                     [&](const std::string& p) { return s.webhook->rfind(p, 0) == 0; });
-    if (!allowed) bad("webhook: the URL is not under one of the prefixes allowed by batch.webhook_prefixes");
+  if (s.webhook && !url_under_prefix(*s.webhook, o.webhook_prefixes)) {
+    bad("webhook: the URL is not under one of the prefixes allowed by batch.webhook_prefixes (and may not contain "
+        "dot segments, backslashes or percent-encoded dots)");
   }
 }
 
@@ -369,6 +369,9 @@ BatchService::~BatchService() { impl_->stop(); }
 BatchStatus BatchService::submit(Submission s) {
   const signing::Profile* p = impl_->profile(s.profile);
   if (p == nullptr) bad("profile: no profile named '" + s.profile + "'");
+  if (p->credential_id.empty()) {
+    bad("profile: '" + s.profile + "' has no credential: it serves the Sign Service, where each signer signs with their own");
+  }
   validate(s, *p, options_);
   const bool async = s.async || s.items.size() > options_.sync_max_items;
   const std::string& user = s.caller.user_id;

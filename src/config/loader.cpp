@@ -359,8 +359,8 @@ void read_profiles(std::vector<Section> tables, std::vector<ProfileConfig>& out,
   for (auto& t : tables) {
     ProfileConfig p;
     p.name = unique_name(t, out, "profiles");
-    t.get_string("credential", p.credential);
-    if (p.credential.empty()) t.fail("credential", "is required (an unattended credential id)");
+    // Optional: a profile without one serves the Sign Service only (each signer's own credential).
+    if (t.has("credential")) t.get_string("credential", p.credential);
     t.get_choice("format", p.format, {"pades", "xades", "cades"});
     t.get_choice("level", p.level, {"B-B", "B-T", "B-LT", "B-LTA"});
     t.get_choice("packaging", p.packaging, {"enveloped", "enveloping", "detached"});

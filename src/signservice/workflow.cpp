@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "sigil/common/error.hpp"
 #include "sigil/common/files.hpp"
 #include "sigil/common/log.hpp"
+#include "sigil/common/url.hpp"
 #include "sigil/pades/pades.hpp"
 #include "sigil/store/database.hpp"
 #include "sigil/store/users.hpp"
@@ -120,7 +122,7 @@ constexpr const char* kDocColumns =
     "current_file, current_sha256, webhook_url, created_at, finished_at FROM signservice_documents ";
 constexpr const char* kSignerColumns =
     "SELECT position, user_id, username, task_id, state, signed_at, credential_id, certificate_subject, "
-    "certificate_sha256, level, output_file, signed_sha256, reason FROM signservice_signers ";
+    "certificate_sha256, level, output_file, input_sha256, output_sha256, reason FROM signservice_signers ";
 
 SignerStatus signer_of(const store::Row& r) {
   SignerStatus s;
@@ -134,7 +136,8 @@ SignerStatus signer_of(const store::Row& r) {
   s.certificate_subject = r.opt_text("certificate_subject").value_or("");
   s.certificate_sha256 = r.opt_text("certificate_sha256").value_or("");
   s.level = r.opt_text("level").value_or("");
-  s.signed_sha256 = r.opt_text("signed_sha256").value_or("");
+  s.input_sha256 = r.opt_text("input_sha256").value_or("");
+  s.output_sha256 = r.opt_text("output_sha256").value_or("");
   s.reason = r.opt_text("reason").value_or("");
   return s;
 }
@@ -169,6 +172,10 @@ struct SignService::Impl {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::pair<std::string, std::string>> outbox;  // (url, body)
+  static constexpr std::size_t kMaxOutbox = 10000;
+  // A URL whose last notification failed every attempt gets one attempt per notification until
+  // then, so that one dead endpoint cannot hold up everyone else's notifications for long.
+  std::map<std::string, std::chrono::steady_clock::time_point> failing;
   bool stopping = false;
   std::thread notifier;
 
@@ -183,8 +190,10 @@ struct SignService::Impl {
         clock(c),
         options(std::move(o)),
         webhook(std::move(w)) {
+    files::ensure_dir(options.dir, 0700);  // may throw: before the thread exists
     notifier = std::thread([this] { deliver_loop(); });
   }
+  ~Impl() { stop(); }
 
   void stop() {
     {
@@ -207,20 +216,39 @@ struct SignService::Impl {
         next = outbox.front();
         outbox.pop_front();
       }
+      if (!allowed_webhook(next.first)) {
+        log::warn("signservice: notification to a URL no longer under signservice.webhook_prefixes dropped");
+        continue;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      const auto f = failing.find(next.first);
+      const bool was_failing = f != failing.end() && f->second > now;
+      const unsigned attempts = was_failing ? 1u : std::max(1u, options.webhook_attempts);
       auto backoff = options.webhook_backoff;
-      for (unsigned attempt = 1; attempt <= std::max(1u, options.webhook_attempts); ++attempt) {
+      bool delivered = false;
+      for (unsigned attempt = 1; attempt <= attempts && !delivered; ++attempt) {
         try {
           if (webhook) webhook(next.first, next.second);
-          break;
+          delivered = true;
         } catch (const std::exception& e) {
           log::warn("signservice: notification attempt {} failed: {}", attempt, e.what());
+          if (attempt == attempts) break;
           std::unique_lock lock(mu);
           if (cv.wait_for(lock, backoff, [&] { return stopping; })) return;
           backoff *= 2;
         }
       }
+      if (delivered) {
+        failing.erase(next.first);
+      } else {
+        failing[next.first] = std::chrono::steady_clock::now() + kFailingFor;
+      }
     }
   }
+
+  static constexpr std::chrono::seconds kFailingFor{60};
+
+  bool allowed_webhook(const std::string& url) const { return url_under_prefix(url, options.webhook_prefixes); }
 
   void notify(const Stored& d, nlohmann::json body) {
     if (!d.webhook) return;
@@ -229,6 +257,10 @@ struct SignService::Impl {
     {
       std::lock_guard lock(mu);
       if (stopping) return;
+      if (outbox.size() >= kMaxOutbox) {
+        log::warn("signservice: {} notifications queued; dropping one for document {}", outbox.size(), d.status.id);
+        return;
+      }
       outbox.emplace_back(*d.webhook, body.dump());
     }
     cv.notify_all();
@@ -265,7 +297,14 @@ struct SignService::Impl {
 
   fs::path dir_of(const std::string& id) const { return options.dir / id; }
 
+  // The document and its signers from one read snapshot (never half of a transition).
   std::optional<Stored> load(store::Database& from, const std::string& id) {
+    std::optional<Stored> out;
+    from.read_transaction([&](store::Database& tx) { out = load_in(tx, id); });
+    return out;
+  }
+
+  std::optional<Stored> load_in(store::Database& from, const std::string& id) {
     const auto row = from.query_one(std::string(kDocColumns) + "WHERE id = $1", {id});
     if (!row) return std::nullopt;
     Stored d;
@@ -329,6 +368,15 @@ struct SignService::Impl {
   }
 
   Verification verify(Stored d);
+
+  // The document as the transition left it, and its notifications. A document deleted right after
+  // (possible once finished) answers 404 rather than a status that no longer exists.
+  DocumentStatus after_transition(const std::string& id) {
+    auto after = load(db, id);
+    if (!after) no_document(id);
+    notify_next(*after);
+    return std::move(after->status);
+  }
 };
 
 SignService::SignService(store::Database& db, store::UserRepository& users, signing::SigningService& signing,
@@ -336,9 +384,7 @@ SignService::SignService(store::Database& db, store::UserRepository& users, sign
                          std::vector<signing::Profile> profiles, const Clock& clock, Options options,
                          WebhookSender webhook)
     : impl_(std::make_unique<Impl>(db, users, signing, authorization, audit, std::move(profiles), clock,
-                                   std::move(options), std::move(webhook))) {
-  files::ensure_dir(impl_->options.dir, 0700);
-}
+                                   std::move(options), std::move(webhook))) {}
 
 SignService::~SignService() { impl_->stop(); }
 
@@ -353,6 +399,11 @@ DocumentStatus SignService::create(const NewDocument& in) {
     bad("signers: at most " + std::to_string(m.options.max_signers) + " per document");
   }
   const Kind kind = kind_of(profile, in.signers.size());
+  if (profile.request.format == signing::Format::pades && profile.request.pades.certification != 0 &&
+      in.signers.size() > 1) {
+    bad("profile '" + profile.name + "' certifies the document, which only its first signature may do (and the "
+        "others would be refused); use an approval profile for documents with several signers");
+  }
   if (in.content.empty()) bad("content: the document is empty");
   if (profile.request.format == signing::Format::pades) {
     const std::string_view head(reinterpret_cast<const char*>(in.content.data()), std::min<std::size_t>(in.content.size(), 1024));
@@ -373,11 +424,9 @@ DocumentStatus SignService::create(const NewDocument& in) {
     if (!seen.insert(user->id).second) bad(where + ": '" + in.signers[i] + "' is already a signer of this document");
     signers.push_back({user->id, user->username});
   }
-  if (in.webhook) {
-    const auto& prefixes = m.options.webhook_prefixes;
-    if (std::none_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return in.webhook->rfind(p, 0) == 0; })) {
-      bad("webhook: the URL is not under one of the prefixes allowed by signservice.webhook_prefixes");
-    }
+  if (in.webhook && !m.allowed_webhook(*in.webhook)) {
+    bad("webhook: the URL is not under one of the prefixes allowed by signservice.webhook_prefixes (and may not "
+        "contain dot segments, backslashes or percent-encoded dots)");
   }
   m.audit.check_available();  // fail closed before anything is written
 
@@ -392,6 +441,18 @@ DocumentStatus SignService::create(const NewDocument& in) {
   try {
     files::write_atomic(dir / original,
                         std::string_view(reinterpret_cast<const char*>(in.content.data()), in.content.size()), 0600);
+    if (profile.request.format == signing::Format::pades) {
+      // A PDF the signers could never sign is refused now, not at the first signer's turn: one the
+      // engine cannot read (corrupt, or encrypted: the Sign Service takes no password), or one whose
+      // certification forbids a new signature field.
+      const int docmdp = pades::certification_level(dir / original);
+      if (docmdp == 1 || docmdp == 2) {
+        throw Error(Errc::document_locked,
+                    "content: the PDF is certified with DocMDP P=" + std::to_string(docmdp) +
+                        ", which forbids the new signature fields the signers would add",
+                    true);
+      }
+    }
     Stored probe;
     probe.status.id = id;
     probe.status.name = in.name;
@@ -482,9 +543,7 @@ DocumentStatus SignService::cancel(const signing::Caller& caller, const std::str
                                 {id});
                       },
                       m.db);
-  auto after = m.load(m.db, id);
-  m.notify_next(*after);
-  return after->status;
+  return m.after_transition(id);
 }
 
 void SignService::remove(const signing::Caller& caller, const std::string& id) {
@@ -599,7 +658,8 @@ DocumentStatus SignService::sign(SignTask request) {
                              random_token(6) + extension(profile, false);
   job.out = dir / output;
 
-  // The second factor, for exactly this version's hash; the SAD is spent in the same call.
+  // The second factor, for exactly this version's hash, checked only once the document is prepared
+  // (an unsignable document costs no PIN try and no one-time code); the SAD is spent at once.
   auth::CredentialAuthRequest ar;
   ar.user_id = caller.user_id;
   ar.credential_id = credential_id;
@@ -609,8 +669,10 @@ DocumentStatus SignService::sign(SignTask request) {
   ar.num_signatures = 1;
   ar.hashes = {hash};
   ar.hash_alg = HashAlg::sha256;
-  auto sad = m.authorization.authorize_credential(ar);
-  const auto consume = [&] {
+  const auto authorize_and_spend = [&] {
+    auto sad = m.authorization.authorize_credential(ar);
+    ar.pin.clear();
+    ar.otp.clear();
     auth::SadUse use;
     use.user_id = caller.user_id;
     use.credential_id = credential_id;
@@ -618,9 +680,18 @@ DocumentStatus SignService::sign(SignTask request) {
     use.hash_alg = HashAlg::sha256;
     (void)m.authorization.consume_sad(sad.value.view(), use);
   };
-  const auto outcome = m.signing.sign_documents_authorized(caller, credential_id, {job}, consume).at(0);
-
+  // From here on a failure removes the signed file (unless the store says it became the document's).
+  const auto discard_output = [&] {
+    const auto now_stored = m.load(m.db, d.status.id);
+    if (now_stored && static_cast<std::size_t>(pos) <= now_stored->output_files.size() &&
+        now_stored->output_files[static_cast<std::size_t>(pos - 1)] == output) {
+      return;  // the commit landed although it was reported as failed: the file is the document's now
+    }
+    std::error_code ec;
+    fs::remove(job.out, ec);
+  };
   try {
+    const auto outcome = m.signing.sign_documents_authorized(caller, credential_id, {job}, authorize_and_spend).at(0);
     const std::string out_sha = sha256_hex(job.out);
     const bool last = pos == static_cast<int>(d.status.signers.size());
     const auto now = static_cast<std::int64_t>(to_unix(m.clock.now()));
@@ -629,7 +700,7 @@ DocumentStatus SignService::sign(SignTask request) {
     e.details["position"] = std::to_string(pos);
     e.details["credential_id"] = credential_id;
     e.details["level"] = std::string(level_name(outcome.level));
-    e.details["signed_digest"] = "sha256:" + expected;
+    e.details["input_digest"] = "sha256:" + expected;
     e.details["output_digest"] = "sha256:" + out_sha;
     events.push_back(std::move(e));
     if (last) events.push_back(m.event("signservice.document.complete", caller, d));
@@ -639,9 +710,10 @@ DocumentStatus SignService::sign(SignTask request) {
         [&](store::Database& tx, std::vector<audit::Event>&) {
           if (tx.exec("UPDATE signservice_signers SET state = 'signed', signed_at = $3, credential_id = $4, "
                       "certificate_subject = $5, certificate_sha256 = $6, level = $7, output_file = $8, "
-                      "signed_sha256 = $9 WHERE document_id = $1 AND position = $2 AND state = 'ready'",
+                      "input_sha256 = $9, output_sha256 = $10 WHERE document_id = $1 AND position = $2 AND "
+                      "state = 'ready'",
                       {d.status.id, std::int64_t{pos}, now, credential_id, leaf.subject, leaf.sha256_hex,
-                       std::string(level_name(outcome.level)), output, out_sha}) != 1) {
+                       std::string(level_name(outcome.level)), output, expected, out_sha}) != 1) {
             wrong_state("the task was signed or closed meanwhile");
           }
           const std::string doc_update =
@@ -666,13 +738,10 @@ DocumentStatus SignService::sign(SignTask request) {
         },
         m.db);
   } catch (...) {
-    std::error_code ec;
-    fs::remove(job.out, ec);
+    discard_output();
     throw;
   }
-  auto after = m.load(m.db, d.status.id);
-  m.notify_next(*after);
-  return after->status;
+  return m.after_transition(d.status.id);
 }
 
 DocumentStatus SignService::decline(const signing::Caller& caller, const std::string& task_id,
@@ -706,9 +775,7 @@ DocumentStatus SignService::decline(const signing::Caller& caller, const std::st
                                 {d.status.id});
                       },
                       m.db);
-  auto after = m.load(m.db, d.status.id);
-  m.notify_next(*after);
-  return after->status;
+  return m.after_transition(d.status.id);
 }
 
 Verification SignService::verify(const std::string& user_id, const std::string& id) {
@@ -738,7 +805,9 @@ Bytes check_pades(const std::string& pdf, const pades::SignatureInfo& sig) {
   covered.insert(covered.end(), pdf.begin() + static_cast<std::ptrdiff_t>(c),
                  pdf.begin() + static_cast<std::ptrdiff_t>(c + len));
   Bytes der = sig.contents;
-  der.resize(pades::detail::der_length(der));
+  const auto der_len = pades::detail::der_length(der);
+  if (der_len > der.size()) throw Error(Errc::invalid_document, "the signature's /Contents is truncated", true);
+  der.resize(der_len);
   cms::verify(der, covered);
   return pades::detail::inspect_cms(der).signer;
 }
@@ -750,25 +819,16 @@ Verification SignService::Impl::verify(Stored d) {
   const fs::path dir = dir_of(d.status.id);
   v.current_intact = file_has(dir / d.current_file, d.status.current_sha256);
   bool all = v.current_intact && file_has(dir / d.original_file, d.status.original_sha256);
-
-  // PAdES: the signatures of the current version, in order (document time-stamps aside).
-  std::vector<pades::SignatureInfo> pdf_signatures;
-  std::string pdf;
   const bool is_pdf = d.current_file.ends_with(".pdf");
-  if (is_pdf && v.current_intact) {
-    pdf = files::read(dir / d.current_file);
-    for (auto& s : pades::list_signatures(dir / d.current_file)) {
-      if (!s.doc_timestamp && s.byte_range.size() == 4) pdf_signatures.push_back(std::move(s));
-    }
-    // Revision order (where each signature's covered range ends); the workflow's signatures are
-    // the last ones (a PDF may arrive signed already).
-    std::stable_sort(pdf_signatures.begin(), pdf_signatures.end(), [](const auto& x, const auto& y) {
-      return x.byte_range[2] + x.byte_range[3] < y.byte_range[2] + y.byte_range[3];
-    });
+  // Chained PDFs: each signer's version must be a byte prefix of the current one (incremental
+  // updates), and its newest signature must lie beyond the previous version.
+  std::string current;
+  if (is_pdf && v.current_intact) current = files::read(dir / d.current_file);
+  std::size_t previous_size = 0;
+  if (is_pdf) {
+    std::error_code ec;
+    previous_size = static_cast<std::size_t>(fs::file_size(dir / d.original_file, ec));
   }
-  const auto signed_count = static_cast<std::size_t>(std::count_if(
-      d.status.signers.begin(), d.status.signers.end(), [](const SignerStatus& s) { return s.state == TaskState::signed_ok; }));
-  std::size_t pdf_index = pdf_signatures.size() >= signed_count ? pdf_signatures.size() - signed_count : 0;
   for (std::size_t i = 0; i < d.status.signers.size(); ++i) {
     const auto& s = d.status.signers[i];
     if (s.state != TaskState::signed_ok) continue;
@@ -779,16 +839,38 @@ Verification SignService::Impl::verify(Stored d) {
     e.certificate_subject = s.certificate_subject;
     e.level = s.level;
     e.signed_at = s.signed_at.value_or(0);
-    e.signed_sha256 = s.signed_sha256;
-    e.file_intact = file_has(dir / d.output_files[i], s.signed_sha256);
+    e.input_sha256 = s.input_sha256;
+    e.output_sha256 = s.output_sha256;
+    const fs::path out = dir / d.output_files[i];
+    e.file_intact = file_has(out, s.output_sha256);
     try {
+      if (!e.file_intact) throw Error(Errc::invalid_document, "the file this signature produced is missing or altered", true);
+      const std::string bytes = files::read(out);
       Bytes signer_cert;
       if (is_pdf) {
-        if (!v.current_intact) throw Error(Errc::invalid_document, "the current version is not intact", true);
-        if (pdf_index >= pdf_signatures.size()) throw Error(Errc::invalid_document, "the PDF lacks this signature", true);
-        signer_cert = check_pades(pdf, pdf_signatures[pdf_index++]);
+        const pades::SignatureInfo* mine = nullptr;
+        std::uint64_t mine_end = 0;
+        const auto signatures = pades::list_signatures(out);
+        for (const auto& sig : signatures) {
+          if (sig.doc_timestamp || sig.byte_range.size() != 4) continue;
+          const auto c = sig.byte_range[2], len = sig.byte_range[3];
+          if (c > bytes.size() || len > bytes.size() - c) continue;  // does not fit this version
+          if (c + len > mine_end) {
+            mine = &sig;
+            mine_end = c + len;
+          }
+        }
+        if (mine == nullptr || mine_end <= previous_size) {
+          throw Error(Errc::invalid_document, "the version this signer produced has no signature of theirs", true);
+        }
+        signer_cert = check_pades(bytes, *mine);
+        if (!v.current_intact || current.size() < bytes.size() || current.compare(0, bytes.size(), bytes) != 0) {
+          throw Error(Errc::invalid_document, "the current version does not extend the version this signer produced",
+                      true);
+        }
+        previous_size = bytes.size();
       } else {
-        const Bytes cms = to_bytes(files::read(dir / d.output_files[i]));
+        const Bytes cms = to_bytes(bytes);
         if (d.status.detached) {
           cms::verify(cms, to_bytes(files::read(dir / d.original_file)));
         } else {
@@ -802,6 +884,8 @@ Verification SignService::Impl::verify(Stored d) {
       e.signature_valid = true;
     } catch (const Error& err) {
       e.detail = err.public_description();
+    } catch (const std::exception&) {
+      e.detail = "the signature could not be checked";
     }
     all = all && e.file_intact && e.signature_valid;
     v.signatures.push_back(std::move(e));

@@ -343,7 +343,8 @@ CREATE TABLE signservice_signers (
   certificate_sha256  TEXT,
   level               TEXT,
   output_file         TEXT,                  -- the version or signature file this signer produced
-  signed_sha256       TEXT,
+  input_sha256        TEXT,                  -- what this signer signed (the SAD was bound to it)
+  output_sha256       TEXT,                  -- what the signature produced
   reason              TEXT,                  -- declined: the signer's words
   PRIMARY KEY (document_id, position)
 );

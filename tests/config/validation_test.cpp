@@ -236,7 +236,9 @@ TEST(ConfigSigning, BadSigningSettingsNameTheKey) {
   fails_with("[tsa]\nurls = [\"ftp://x\"]\n", "tsa.urls");
   fails_with("[tsa]\nurls = \"http://x\"\n", "tsa.urls");
   fails_with("[revocation]\non_unavailable = \"maybe\"\n", "revocation.on_unavailable");
-  fails_with("[[profiles]]\nname = \"a\"\n", "profiles[0].credential");
+  fails_with("[[profiles]]\nname = \"a\"\ncredential = \"\"\n", "profiles[0].credential");
+  // Without a credential: a Sign Service profile (each signer signs with their own).
+  EXPECT_TRUE(parse_text("[[profiles]]\nname = \"portal\"\n").profiles.at(0).credential.empty());
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nlevel = \"B-X\"\n", "profiles[0].level");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\n[[profiles]]\nname = \"a\"\ncredential = \"d\"\n", "two profiles");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncolour = \"red\"\n", "profiles[0].colour");

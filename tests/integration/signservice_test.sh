@@ -42,7 +42,6 @@ cat >>"$I/sigil.toml" <<EOF
 
 [[profiles]]
 name = "contract-cades"
-credential = "$CRED"
 format = "cades"
 level = "B-T"
 packaging = "detached"
@@ -254,6 +253,14 @@ code=$(api GET "documents/$DOC4" "${P[@]}")
 expect 404 not_found "no document" "$code" "a deleted document is gone"
 check "its files are gone" bash -c "[ -z \"\$(find '$I' -type d -name '$DOC4')\" ]"
 
+# A profile without a credential serves the Sign Service only: the one-call API and batches refuse it.
+code=$("${CURL[@]}" -o "$T/out" -w '%{http_code}' -H "Authorization: Bearer $KEY" --data-binary @"$T/sow.txt" "$BASE/api/v1/sign?profile=contract-cades")
+expect 400 invalid_argument "has no credential" "$code" "/api/v1/sign with a Sign Service profile"
+code=$(api POST batches "${P[@]}" -d '{"profile":"contract-cades","items":[{"name":"a.txt","bytes":"YQ=="}]}')
+expect 400 invalid_argument "has no credential" "$code" "a batch with a Sign Service profile"
+code=$(api GET profiles "${P[@]}")
+check "GET /api/v1/profiles does not list the Sign Service profile" bash -c "[ $code = 200 ] && ! grep -q contract-cades '$T/out'"
+
 # 7. Bad requests: clear 4xx JSON errors, nothing stored.
 before="$(find "$I" -path '*documents/d_*' -maxdepth 6 -type d | wc -l)"
 code=$(api POST documents "${P[@]}" -d '{"name":"x.pdf","profile":"demo-pades","signers":["alice"],"content":"'"$(printf 'not a pdf' | base64)"'"}')
@@ -277,6 +284,8 @@ expect 400 invalid_argument "webhook" "$code" "a webhook outside the allowed pre
 code=$(api POST documents "${P[@]}" -d '{"name":')
 check "malformed JSON: 400 with a JSON error body (got $code)" \
   bash -c "[ $code = 400 ] && python3 -c \"import json; d=json.load(open('$T/out')); assert d['error']\""
+code=$(api POST documents "${ALICE[@]}" -d '{"name":"x.pdf","profile":"demo-pades","signers":["bob"],"content":"JVBERi0="}')
+check "a person (not a service user) cannot create documents: 403 (got $code)" test "$code" = 403
 code=$(api POST documents -H 'Content-Type: application/json' -d '{}')
 check "no credentials: 401 (got $code)" test "$code" = 401
 after="$(find "$I" -path '*documents/d_*' -maxdepth 6 -type d | wc -l)"

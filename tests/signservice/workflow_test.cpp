@@ -36,7 +36,10 @@ Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 // preflight until `parties` callers are there (forces two signers into the same window).
 class GateSink final : public audit::Sink {
  public:
-  void append(audit::Event) override {}
+  std::atomic<bool> fail{false};  // the signature's own record cannot be written
+  void append(audit::Event) override {
+    if (fail) throw Error(Errc::audit_unavailable, "test: audit log down");
+  }
   void check_available() override {
     if (gate_) gate_->arrive_and_wait();
   }
@@ -79,6 +82,9 @@ class SignServiceTest : public AdminTest {
     signing::Profile pades;
     pades.name = "pades";
     pades.request.format = signing::Format::pades;
+    signing::Profile certify = pades;
+    certify.name = "certify";
+    certify.request.pades.certification = 2;
     signing::Profile cades;
     cades.name = "cades";
     cades.request.format = signing::Format::cades;
@@ -89,7 +95,7 @@ class SignServiceTest : public AdminTest {
     o.webhook_backoff = std::chrono::milliseconds{1};
     o.task_url = "https://portal.example/sign/{task}";
     return std::make_unique<ss::SignService>(faulty_, store_->users(), *signing_, *authz_, *log_,
-                                             std::vector<signing::Profile>{pades, cades}, clock_, o,
+                                             std::vector<signing::Profile>{pades, certify, cades}, clock_, o,
                                              [this](const std::string& url, const std::string& body) {
                                                std::lock_guard lock(hooks_mu_);
                                                if (fail_hooks_ > 0) {
@@ -123,7 +129,7 @@ class SignServiceTest : public AdminTest {
     n.caller = caller(owner_);
     n.name = "contract.pdf";
     n.profile = profile;
-    n.content = bytes_of(profile == "pades" ? sigil::test::minimal_pdf() : std::string("terms and conditions\n"));
+    n.content = bytes_of(profile == "cades" ? std::string("terms and conditions\n") : sigil::test::minimal_pdf());
     n.signers = signers.empty() ? std::vector<std::string>{name(alice_), name(bob_)} : signers;
     n.webhook = "https://portal.example/hooks/1";
     return service_->create(n);
@@ -261,6 +267,13 @@ TEST_F(SignServiceTest, ATransitionWhoseAuditRecordFailsIsNotMadeAndLeavesNoFile
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_.path() / "documents")) ++dirs;
   EXPECT_EQ(dirs, 1u);
 
+  // The signature's own record (signature.create) fails after the file was written: removed too.
+  gate_.fail = true;
+  EXPECT_SIGIL_ERROR(service_->sign(task(alice_, d.signers[0].task_id, "1111")), Errc::audit_unavailable);
+  gate_.fail = false;
+  EXPECT_EQ(files_in(d.id), 1u);
+  EXPECT_EQ(service_->status(owner_, d.id).version, 0);
+
   // Once the log is back, the task signs.
   EXPECT_EQ(service_->sign(task(alice_, d.signers[0].task_id, "1111")).version, 1);
 }
@@ -347,11 +360,62 @@ TEST_F(SignServiceTest, RefusesBadDocumentsBeforeStoringAnything) {
   n.name = "a.pdf";
   n.webhook = "https://elsewhere.example/";
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  for (const char* climbing : {"https://portal.example/hooks/../admin", "https://portal.example/hooks/%2E%2E/admin",
+                               "https://portal.example/hooks/..", "https://portal.example/hooks/a\\..\\b"}) {
+    n.webhook = climbing;
+    SCOPED_TRACE(climbing);
+    EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  }
   n.webhook.reset();
   n.profile = "unknown";
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
+  n.profile = "pades";
+  n.content = bytes_of("%PDF-1.7\nthis is no PDF at all\n");  // the header alone is not enough
+  EXPECT_THROW(service_->create(n), Error);
+  n.content = bytes_of(sigil::test::minimal_pdf());
+  n.profile = "certify";  // only the first signature may certify
+  n.signers = {name(alice_), name(bob_)};
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
   EXPECT_TRUE(service_->list(owner_, 10).empty());
   EXPECT_TRUE(!fs::exists(dir_.path() / "documents") || fs::is_empty(dir_.path() / "documents"));
+}
+
+TEST_F(SignServiceTest, APdfWhoseCertificationForbidsNewSignaturesIsRefusedAtCreation) {
+  // alice certifies a document (DocMDP P=2); a workflow on the certified result could never be signed.
+  const auto first = create("certify", {name(alice_)});
+  EXPECT_EQ(service_->sign(task(alice_, first.signers[0].task_id, "1111")).state, ss::DocumentState::completed);
+  ss::NewDocument n;
+  n.caller = caller(owner_);
+  n.name = "certified.pdf";
+  n.profile = "pades";
+  n.content = bytes_of(files::read(service_->content(owner_, first.id)));
+  n.signers = {name(bob_)};
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::document_locked);
+  EXPECT_EQ(service_->list(owner_, 10).size(), 1u);
+}
+
+TEST_F(SignServiceTest, VerificationTiesEachSignatureToTheVersionItsSignerMade) {
+  const auto d = create();
+  (void)service_->sign(task(alice_, d.signers[0].task_id, "1111"));
+  const auto done = service_->sign(task(bob_, d.signers[1].task_id, "2222"));
+  EXPECT_EQ(done.signers[0].input_sha256, done.original_sha256);
+  EXPECT_EQ(done.signers[1].input_sha256, done.signers[0].output_sha256);
+  EXPECT_EQ(done.signers[1].output_sha256, done.current_sha256);
+  ASSERT_TRUE(service_->verify(owner_, d.id).valid);
+
+  // alice's stored version replaced by another PDF: her entry fails, bob's still verifies.
+  fs::path alice_version;
+  for (const auto& e : fs::directory_iterator(dir_.path() / "documents" / d.id)) {
+    if (e.path().filename().string().rfind("v1-", 0) == 0) alice_version = e.path();
+  }
+  ASSERT_FALSE(alice_version.empty());
+  files::write_atomic(alice_version, sigil::test::minimal_pdf(), 0600);
+  const auto v = service_->verify(owner_, d.id);
+  EXPECT_FALSE(v.valid);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  EXPECT_FALSE(v.signatures[0].file_intact);
+  EXPECT_FALSE(v.signatures[0].signature_valid);
+  EXPECT_TRUE(v.signatures[1].signature_valid) << v.signatures[1].detail;
 }
 
 TEST_F(SignServiceTest, NotificationsArriveInOrderAndAreRetried) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # usage: with_postgres.sh COMMAND [ARGS...]
 # Runs COMMAND against a throwaway PostgreSQL cluster (Debian's postgresql package): initdb in a
-# temp dir, listening only on a Unix socket in that dir (no port to collide with), trust auth for
+# temp dir, listening only on a Unix socket in that dir (no port to collide with; mode 0700, so other
+# local users cannot reach the trust-auth server: only its owner, and root), trust auth for
 # the local superuser "sigil", fsync off (a test cluster). COMMAND gets SIGIL_TEST_POSTGRES, a libpq
 # conninfo; each test fixture makes its own schema there (tests/support/test_store.hpp).
 # The cluster is stopped and removed when COMMAND ends, whatever its exit status.
@@ -22,7 +23,7 @@ trap stop EXIT
 as_pg "$PGBIN/initdb" -D "$D/data" -A trust -U sigil -E UTF8 --no-sync >"$D/initdb.log" 2>&1 ||
   { cat "$D/initdb.log" >&2; exit 1; }
 as_pg "$PGBIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w -t 60 \
-  -o "-c listen_addresses='' -c unix_socket_directories='$D' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  -o "-c listen_addresses='' -c unix_socket_directories='$D' -c unix_socket_permissions=0700 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
   start >/dev/null || { cat "$D/server.log" >&2; exit 1; }
 export SIGIL_TEST_POSTGRES="host=$D user=sigil dbname=postgres"
 "$@"

@@ -70,7 +70,8 @@ struct SignerStatus {
   TaskState state = TaskState::waiting;
   std::optional<std::int64_t> signed_at;  // Unix seconds
   std::string credential_id, certificate_subject, certificate_sha256, level;
-  std::string signed_sha256;              // the version / signature file this signer produced
+  std::string input_sha256;               // what this signer signed (the SAD was bound to its hash)
+  std::string output_sha256;              // the version / signature file this signer produced
   std::string reason;                     // declined: the signer's words
 };
 
@@ -114,7 +115,7 @@ struct Verification {
     int position = 0;
     std::string username, credential_id, certificate_subject, level;
     std::int64_t signed_at = 0;
-    std::string signed_sha256;
+    std::string input_sha256, output_sha256;
     bool file_intact = false;             // the stored version / signature file still has that digest
     bool signature_valid = false;         // the signature verifies against the signer's certificate
     std::string detail;                   // why not

@@ -85,6 +85,7 @@ Json profile_json(const signing::Profile& p, const signing::ResolvedCredential& 
 // The profile as the caller sees it, or nothing when its credential is not one of the caller's.
 std::optional<Json> usable_profile(signing::SigningService& svc, const signing::Caller& who,
                                    const signing::Profile& p) {
+  if (p.credential_id.empty()) return std::nullopt;  // a Sign Service profile: no credential of its own
   try {
     return profile_json(p, svc.service_credential(who, p.credential_id));
   } catch (const Error& e) {
@@ -121,6 +122,11 @@ http::Response sign_raw(signing::SigningService& svc, const std::vector<signing:
     throw Error(Errc::invalid_argument, "query parameter 'profile' is required", true);
   }
   const auto& profile = signing::find_profile(profiles, *profile_name);
+  if (profile.credential_id.empty()) {
+    throw Error(Errc::invalid_argument,
+                "profile '" + profile.name + "' has no credential: it serves the Sign Service, where each signer signs with their own",
+                true);
+  }
   if (req.body_size == 0) throw Error(Errc::invalid_argument, "the request body (the document) is empty", true);
 
   // The document: the server's spool file when the body was large, else a spool file of our own.

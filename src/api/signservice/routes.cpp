@@ -53,12 +53,15 @@ std::string time_of(std::int64_t unix_seconds) {
   return to_rfc3339(Clock::time_point{std::chrono::seconds{unix_seconds}});
 }
 
-json signer_json(const SignerStatus& s, bool with_task) {
+// `own`: the viewer is the document's owner or this signer, who see the task id and the credential.
+json signer_json(const SignerStatus& s, bool own) {
   json o{{"position", s.position}, {"username", s.username}, {"state", std::string(to_string(s.state))}};
-  if (with_task) o["taskId"] = s.task_id;
+  if (own) o["taskId"] = s.task_id;
   if (s.state == TaskState::signed_ok) {
     o["signedAt"] = time_of(s.signed_at.value_or(0));
-    o["credentialID"] = s.credential_id;
+    if (own) o["credentialID"] = s.credential_id;
+    o["inputSha256"] = s.input_sha256;
+    o["outputSha256"] = s.output_sha256;
     o["certificateSubject"] = s.certificate_subject;
     o["certificateSha256"] = s.certificate_sha256;
     o["level"] = s.level;
@@ -137,8 +140,10 @@ sigil::signservice::NewDocument parse_new(const http::Request& req, const json& 
   n.caller = caller_of(req);
   n.name = text_field(j, "name", true);
   n.profile = text_field(j, "profile", true);
+  const auto content = j.find("content");
+  if (content == j.end() || !content->is_string()) bad("content (the document, base64) is required");
   try {
-    n.content = base64_decode(text_field(j, "content", true));
+    n.content = base64_decode(content->get_ref<const std::string&>());
   } catch (const Error&) {
     bad("content is not valid base64");
   }
@@ -163,11 +168,11 @@ json verification_json(const Verification& v, const std::string& viewer) {
   for (const auto& e : v.signatures) {
     json o{{"position", e.position},
            {"username", e.username},
-           {"credentialID", e.credential_id},
            {"certificateSubject", e.certificate_subject},
            {"level", e.level},
            {"signedAt", time_of(e.signed_at)},
-           {"signedSha256", e.signed_sha256},
+           {"inputSha256", e.input_sha256},
+           {"outputSha256", e.output_sha256},
            {"fileIntact", e.file_intact},
            {"signatureValid", e.signature_valid}};
     if (!e.detail.empty()) o["detail"] = e.detail;
@@ -184,7 +189,9 @@ json verification_json(const Verification& v, const std::string& viewer) {
 
 void register_routes(http::Router& router, SignService& service) {
   const auto authed = http::AuthRequirement::authenticated();
-  router.add("POST", "/api/v1/documents", authed, [&service](http::Request& req) {
+  // Documents are created by portals: service users (a person signs their tasks, and may read and
+  // verify what they were asked to sign).
+  router.add("POST", "/api/v1/documents", http::AuthRequirement::role_required("service"), [&service](http::Request& req) {
     const auto d = service.create(parse_new(req, body_of(req)));
     auto res = http::Response::json(201, document_json(d, user_of(req)));
     res.set_header("Location", "/api/v1/documents/" + d.id);
@@ -251,19 +258,23 @@ void register_routes(http::Router& router, SignService& service) {
   });
   router.add("POST", "/api/v1/tasks/{task}/sign", authed, [&service](http::Request& req) {
     json j = body_of(req);
+    secure_wipe(req.body.data(), req.body.size());  // the raw body holds the PIN / code too
     sigil::signservice::SignTask t;
+    // The secrets first, wiped from the parsed body as they are taken, before anything can refuse.
+    for (const char* k : {"pin", "otp"}) {
+      const auto it = j.find(k);
+      if (it == j.end() || it->is_null()) continue;
+      if (!it->is_string()) {
+        j.clear();
+        bad(std::string(k) + " must be a string");
+      }
+      auto& v = it->get_ref<std::string&>();
+      (std::string_view(k) == "pin" ? t.pin : t.otp) = SecretString(std::string(v));
+      secure_wipe(v.data(), v.size());
+    }
     t.caller = caller_of(req);
     t.task_id = req.path_params.at("task");
     t.credential_id = text_field(j, "credentialID", false);
-    t.pin = SecretString(text_field(j, "pin", false));
-    t.otp = SecretString(text_field(j, "otp", false));
-    // The secrets are in the parsed body too: wipe them there as soon as they are copied.
-    for (const char* k : {"pin", "otp"}) {
-      if (auto it = j.find(k); it != j.end() && it->is_string()) {
-        auto& v = it->get_ref<std::string&>();
-        secure_wipe(v.data(), v.size());
-      }
-    }
     if (const auto tx = text_field(j, "transactionId", false); !tx.empty()) t.transaction_id = tx;
     return http::Response::json(200, document_json(service.sign(std::move(t)), user_of(req)));
   });
