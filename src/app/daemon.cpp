@@ -388,6 +388,9 @@ struct Daemon::Impl {
       try {
         if (const auto n = auth->purge_expired(); n > 0) log::debug("purged {} expired token/SAD/OTP row(s)", n);
         if (const auto n = batches->purge_expired(); n > 0) log::info("purged {} finished batch(es) past retention", n);
+        if (documents) {
+          if (const auto n = documents->purge_expired(); n > 0) log::info("purged {} finished document(s) past retention", n);
+        }
       } catch (const std::exception& e) {
         log::warn("purging expired tokens and SADs failed: {}", e.what());
       }
@@ -460,6 +463,7 @@ struct Daemon::Impl {
     o.webhook_prefixes = config.signservice.webhook_prefixes;
     o.webhook_attempts = config.signservice.webhook_attempts;
     o.task_url = config.signservice.task_url;
+    o.retention = config.signservice.retention;
     documents = std::make_unique<signservice::SignService>(
         store->database(), store->users(), *signing, auth->authorization, *audit.log,
         build_profiles(config.profiles, build_appearances(config.appearances)), clock, std::move(o),

@@ -277,6 +277,9 @@ void read_signservice(Section s, SignServiceConfig& c) {
   s.get_int("webhook_attempts", c.webhook_attempts, 1, 20);
   s.get_path("webhook_ca_file", c.webhook_ca_file);
   if (s.has("task_url")) s.get_string("task_url", c.task_url);
+  std::int64_t days = 0;
+  s.get_int("retention_days", days, 0, 36500);
+  c.retention = std::chrono::seconds{days * 86400};
   s.finish();
   check_webhook_prefixes(s, c.webhook_prefixes);
   if (!c.task_url.empty() && c.task_url.find("{task}") == std::string::npos) {

@@ -778,6 +778,39 @@ DocumentStatus SignService::decline(const signing::Caller& caller, const std::st
   return m.after_transition(d.status.id);
 }
 
+std::int64_t SignService::purge_expired() {
+  auto& m = *impl_;
+  if (m.options.retention.count() <= 0) return 0;
+  const std::int64_t cutoff = to_unix(m.clock.now()) - m.options.retention.count();
+  std::int64_t n = 0;
+  for (const auto& r : m.db.query("SELECT id, name FROM signservice_documents WHERE state <> 'in_progress' AND "
+                                  "finished_at < $1 ORDER BY finished_at LIMIT 1000",
+                                  {cutoff})) {
+    const std::string id = r.get_text("id");
+    auto e = audit::system_event("signservice.document.purge");
+    e.details["document_id"] = id;
+    e.details["document_name"] = r.get_text("name");
+    e.details["retention_days"] = std::to_string(m.options.retention.count() / 86400);
+    try {
+      m.audit.append_with(std::move(e),
+                          [&](store::Database& tx, audit::Event&) {
+                            tx.exec("DELETE FROM signservice_signers WHERE document_id = $1", {id});
+                            if (tx.exec("DELETE FROM signservice_documents WHERE id = $1", {id}) != 1) {
+                              throw Error(Errc::store_conflict, "document " + id + " was deleted meanwhile");
+                            }
+                          },
+                          m.db);
+    } catch (const Error& err) {
+      if (err.code() != Errc::store_conflict) throw;
+      continue;  // its owner deleted it meanwhile (and that was recorded)
+    }
+    std::error_code ec;
+    fs::remove_all(m.dir_of(id), ec);
+    ++n;
+  }
+  return n;
+}
+
 Verification SignService::verify(const std::string& user_id, const std::string& id) {
   return impl_->verify(impl_->visible(user_id, id));
 }

@@ -106,6 +106,8 @@ const Case kCases[] = {
      Errc::config_invalid, "signservice.webhook_prefixes", 4, "loopback"},
     {"signservice_task_url_without_task", PLAIN "[signservice]\ntask_url = \"https://portal.example/sign/\"\n",
      Errc::config_invalid, "signservice.task_url", 4, "{task}"},
+    {"signservice_retention_negative", PLAIN "[signservice]\nretention_days = -1\n", Errc::config_invalid,
+     "signservice.retention_days", 4},
     {"signservice_max_signers_zero", PLAIN "[signservice]\nmax_signers = 0\n", Errc::config_invalid,
      "signservice.max_signers", 4},
     // TLS.
@@ -238,7 +240,7 @@ TEST(ConfigSigning, BadSigningSettingsNameTheKey) {
   fails_with("[revocation]\non_unavailable = \"maybe\"\n", "revocation.on_unavailable");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"\"\n", "profiles[0].credential");
   // Without a credential: a Sign Service profile (each signer signs with their own).
-  EXPECT_TRUE(parse_text("[[profiles]]\nname = \"portal\"\n").profiles.at(0).credential.empty());
+  EXPECT_TRUE(parse_text(PLAIN "[[profiles]]\nname = \"portal\"\n").profiles.at(0).credential.empty());
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\nlevel = \"B-X\"\n", "profiles[0].level");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\n[[profiles]]\nname = \"a\"\ncredential = \"d\"\n", "two profiles");
   fails_with("[[profiles]]\nname = \"a\"\ncredential = \"c\"\ncolour = \"red\"\n", "profiles[0].colour");

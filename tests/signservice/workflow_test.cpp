@@ -78,7 +78,7 @@ class SignServiceTest : public AdminTest {
     log_.reset();
   }
 
-  std::unique_ptr<ss::SignService> make_service() {
+  std::unique_ptr<ss::SignService> make_service(std::chrono::seconds retention = std::chrono::seconds{0}) {
     signing::Profile pades;
     pades.name = "pades";
     pades.request.format = signing::Format::pades;
@@ -94,6 +94,7 @@ class SignServiceTest : public AdminTest {
     o.webhook_prefixes = {"https://portal.example/hooks/"};
     o.webhook_backoff = std::chrono::milliseconds{1};
     o.task_url = "https://portal.example/sign/{task}";
+    o.retention = retention;
     return std::make_unique<ss::SignService>(faulty_, store_->users(), *signing_, *authz_, *log_,
                                              std::vector<signing::Profile>{pades, certify, cades}, clock_, o,
                                              [this](const std::string& url, const std::string& body) {
@@ -416,6 +417,21 @@ TEST_F(SignServiceTest, VerificationTiesEachSignatureToTheVersionItsSignerMade) 
   EXPECT_FALSE(v.signatures[0].file_intact);
   EXPECT_FALSE(v.signatures[0].signature_valid);
   EXPECT_TRUE(v.signatures[1].signature_valid) << v.signatures[1].detail;
+}
+
+TEST_F(SignServiceTest, FinishedDocumentsArePurgedAfterTheRetention) {
+  EXPECT_EQ(service_->purge_expired(), 0);  // retention 0: nothing is ever purged
+  service_ = make_service(std::chrono::hours(24));
+  const auto finished = create();
+  (void)service_->cancel(caller(owner_), finished.id);
+  const auto open = create();
+  EXPECT_EQ(service_->purge_expired(), 0);  // not old enough
+  clock_.advance(std::chrono::hours(25));
+  EXPECT_EQ(service_->purge_expired(), 1);
+  EXPECT_SIGIL_ERROR(service_->status(owner_, finished.id), Errc::not_found);
+  EXPECT_FALSE(fs::exists(dir_.path() / "documents" / finished.id));
+  EXPECT_EQ(service_->status(owner_, open.id).state, ss::DocumentState::in_progress);  // in progress: kept
+  EXPECT_EQ(records("signservice.document.purge"), 1u);
 }
 
 TEST_F(SignServiceTest, NotificationsArriveInOrderAndAreRetried) {

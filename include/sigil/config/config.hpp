@@ -185,6 +185,7 @@ struct SignServiceConfig {
   unsigned webhook_attempts = 3;
   std::filesystem::path webhook_ca_file;           // https webhooks: trust anchors; empty: the system store
   std::string task_url;                            // "https://portal.example/sign/{task}": link in task.ready
+  std::chrono::seconds retention{0};               // finished documents deleted this long after; 0: kept
 };
 
 // The audit trail (docs/audit.md). Always on: sigild does not start without its audit key.

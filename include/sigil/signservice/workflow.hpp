@@ -56,6 +56,7 @@ struct Options {
   unsigned webhook_attempts = 3;
   std::chrono::milliseconds webhook_backoff{500};
   std::string task_url;                       // "https://portal.example/sign/{task}": the link in task.ready
+  std::chrono::seconds retention{0};          // finished documents are deleted this long after; 0: kept
 };
 
 enum class DocumentState { in_progress, completed, declined, cancelled };
@@ -178,6 +179,10 @@ class SignService {
   // Recomputes the digests of every stored file and verifies every signature value against its
   // signer's certificate (owner or signer).
   Verification verify(const std::string& user_id, const std::string& id);
+
+  // Deletes finished documents older than options.retention (0: none), with their files; each one
+  // is recorded (signservice.document.purge, principal "system"). Returns how many.
+  std::int64_t purge_expired();
 
   // Stops the notification thread (pending notifications are dropped, and logged).
   void stop();
