@@ -64,4 +64,14 @@ nlohmann::json parse_json_bounded(std::string_view body, unsigned max_depth) {
   }
 }
 
+std::string string_field(const nlohmann::json& o, const char* name, bool required) {
+  const auto it = o.find(name);
+  if (it == o.end() || it->is_null()) {
+    if (required) throw Error(Errc::invalid_argument, std::string(name) + " is required", true);
+    return {};
+  }
+  if (!it->is_string()) throw Error(Errc::invalid_argument, std::string(name) + " must be a string", true);
+  return it->get<std::string>();
+}
+
 }  // namespace sigil::http

@@ -15,24 +15,7 @@ init_instance "$I" || exit 1
 KEY="$(cat "$I/secrets/demo-signer.apikey")"
 CRED="$(grep -m1 '^credential = ' "$I/sigil.toml" | sed 's/.*"\(.*\)"/\1/')"
 
-# A webhook receiver on loopback: records each POST body as one line.
-python3 - "$T/hook.port" "$T/hooks.log" <<'PY' &
-import http.server, sys
-port_file, log = sys.argv[1], sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
-        with open(log, 'ab') as f: f.write(body + b'\n')
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(('127.0.0.1', 0), H)
-open(port_file, 'w').write(str(s.server_port))
-s.serve_forever()
-PY
-HOOK_PID=$!
-trap 'kill $HOOK_PID 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 100); do [ -s "$T/hook.port" ] && break; sleep 0.05; done
-HOOK="http://127.0.0.1:$(cat "$T/hook.port")/hooks/"
+start_webhook_receiver
 
 sed -i "s|^# webhook_prefixes = .*|webhook_prefixes = [\"$HOOK\"]|" "$I/sigil.toml"
 cat >>"$I/sigil.toml" <<EOF

@@ -25,16 +25,6 @@ constexpr std::size_t kMaxKey = 128;
 
 [[noreturn]] void bad(const std::string& message) { throw Error(Errc::invalid_argument, message, true); }
 
-std::string text_field(const json& o, const char* name, bool required) {
-  const auto it = o.find(name);
-  if (it == o.end() || it->is_null()) {
-    if (required) bad(std::string(name) + " is required");
-    return {};
-  }
-  if (!it->is_string()) bad(std::string(name) + " must be a string");
-  return it->get<std::string>();
-}
-
 bool bool_field(const json& o, const char* name, bool fallback) {
   const auto it = o.find(name);
   if (it == o.end() || it->is_null()) return fallback;
@@ -43,7 +33,7 @@ bool bool_field(const json& o, const char* name, bool fallback) {
 }
 
 Bytes base64_field(const json& o, const char* name, const std::string& where) {
-  const std::string v = text_field(o, name, true);
+  const std::string v = http::string_field(o, name, true);
   try {
     return base64_decode(v);
   } catch (const Error&) {
@@ -66,9 +56,9 @@ HashAlg digest_algorithm(const std::string& name, const std::string& where) {
 sigil::batch::Submission parse(const http::Request& req, const json& j, const std::string& body) {
   sigil::batch::Submission s;
   s.caller = signing::Caller::of(api::actor_of(req), "batch");
-  s.profile = text_field(j, "profile", true);
+  s.profile = http::string_field(j, "profile", true);
   s.async = bool_field(j, "async", false);
-  if (const auto w = text_field(j, "webhook", false); !w.empty()) s.webhook = w;
+  if (const auto w = http::string_field(j, "webhook", false); !w.empty()) s.webhook = w;
   const auto items = j.find("items");
   if (items == j.end() || !items->is_array()) bad("items must be an array");
   s.items.reserve(items->size());
@@ -77,7 +67,7 @@ sigil::batch::Submission parse(const http::Request& req, const json& j, const st
     const std::string where = "items[" + std::to_string(i) + "]";
     if (!it.is_object()) bad(where + " must be an object");
     sigil::batch::ItemInput in;
-    in.name = text_field(it, "name", false);
+    in.name = http::string_field(it, "name", false);
     if (in.name.empty()) in.name = "document-" + std::to_string(i + 1);
     const bool has_bytes = it.contains("bytes") && !it["bytes"].is_null();
     const bool has_digest = it.contains("digest") && !it["digest"].is_null();
@@ -86,7 +76,7 @@ sigil::batch::Submission parse(const http::Request& req, const json& j, const st
       in.content = base64_field(it, "bytes", where);
     } else {
       in.content = base64_field(it, "digest", where);
-      in.digest_alg = digest_algorithm(text_field(it, "digestAlgorithm", true), where);
+      in.digest_alg = digest_algorithm(http::string_field(it, "digestAlgorithm", true), where);
     }
     s.items.push_back(std::move(in));
   }

@@ -24,16 +24,6 @@ using sigil::signservice::Verification;
 
 [[noreturn]] void bad(const std::string& message) { throw Error(Errc::invalid_argument, message, true); }
 
-std::string text_field(const json& o, const char* name, bool required) {
-  const auto it = o.find(name);
-  if (it == o.end() || it->is_null()) {
-    if (required) bad(std::string(name) + " is required");
-    return {};
-  }
-  if (!it->is_string()) bad(std::string(name) + " must be a string");
-  return it->get<std::string>();
-}
-
 json body_of(const http::Request& req) {
   const std::string body = req.body_file.empty() ? req.body : files::read(req.body_file);
   if (body.empty()) return json::object();
@@ -138,8 +128,8 @@ std::size_t limit_of(const http::Request& req) {
 sigil::signservice::NewDocument parse_new(const http::Request& req, const json& j) {
   sigil::signservice::NewDocument n;
   n.caller = caller_of(req);
-  n.name = text_field(j, "name", true);
-  n.profile = text_field(j, "profile", true);
+  n.name = http::string_field(j, "name", true);
+  n.profile = http::string_field(j, "profile", true);
   const auto content = j.find("content");
   if (content == j.end() || !content->is_string()) bad("content (the document, base64) is required");
   try {
@@ -154,12 +144,12 @@ sigil::signservice::NewDocument parse_new(const http::Request& req, const json& 
     if (s.is_string()) {
       n.signers.push_back(s.get<std::string>());
     } else if (s.is_object()) {
-      n.signers.push_back(text_field(s, "username", true));
+      n.signers.push_back(http::string_field(s, "username", true));
     } else {
       bad("signers[" + std::to_string(i) + "] must be a username or {\"username\": ...}");
     }
   }
-  if (const auto w = text_field(j, "webhook", false); !w.empty()) n.webhook = w;
+  if (const auto w = http::string_field(j, "webhook", false); !w.empty()) n.webhook = w;
   return n;
 }
 
@@ -251,7 +241,7 @@ void register_routes(http::Router& router, SignService& service) {
   });
   router.add("POST", "/api/v1/tasks/{task}/challenge", authed, [&service](http::Request& req) {
     const json j = body_of(req);
-    const auto info = service.challenge(caller_of(req), req.path_params.at("task"), text_field(j, "credentialID", true));
+    const auto info = service.challenge(caller_of(req), req.path_params.at("task"), http::string_field(j, "credentialID", true));
     json o{{"transactionId", info.id}, {"expiresAt", time_of(info.expires_at)}, {"delivered", info.challenge.delivered}};
     if (!info.challenge.channel.empty()) o["channel"] = info.challenge.channel;
     return http::Response::json(200, o);
@@ -274,14 +264,14 @@ void register_routes(http::Router& router, SignService& service) {
     }
     t.caller = caller_of(req);
     t.task_id = req.path_params.at("task");
-    t.credential_id = text_field(j, "credentialID", false);
-    if (const auto tx = text_field(j, "transactionId", false); !tx.empty()) t.transaction_id = tx;
+    t.credential_id = http::string_field(j, "credentialID", false);
+    if (const auto tx = http::string_field(j, "transactionId", false); !tx.empty()) t.transaction_id = tx;
     return http::Response::json(200, document_json(service.sign(std::move(t)), user_of(req)));
   });
   router.add("POST", "/api/v1/tasks/{task}/decline", authed, [&service](http::Request& req) {
     const json j = body_of(req);
     return http::Response::json(
-        200, document_json(service.decline(caller_of(req), req.path_params.at("task"), text_field(j, "reason", false)),
+        200, document_json(service.decline(caller_of(req), req.path_params.at("task"), http::string_field(j, "reason", false)),
                            user_of(req)));
   });
 }
