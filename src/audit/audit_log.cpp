@@ -153,9 +153,12 @@ struct AuditLog::Impl {
           p.refused = nullptr;
           // canonical_json once per record (it is hashed and stored), for all of the entry's
           // records before any is written: an unstorable one refuses this caller alone.
-          std::vector<Record> records(p.events.size());
-          std::vector<std::string> bodies(p.events.size());
+          std::vector<Record> records;
+          std::vector<std::string> bodies;
           const auto chain = [&] {  // numbered, chained and hashed; nothing written yet
+            // Sized here: in_tx may have added records (e.g. a completion it found).
+            records.assign(p.events.size(), Record{});
+            bodies.assign(p.events.size(), std::string());
             Head h = next;
             for (std::size_t i = 0; i < p.events.size(); ++i) {
               Record& r = records[i];

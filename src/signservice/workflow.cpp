@@ -121,12 +121,13 @@ constexpr const char* kDocColumns =
     "SELECT id, owner_id, owner_name, name, profile, state, detached, version, original_file, original_sha256, "
     "current_file, current_sha256, webhook_url, created_at, finished_at FROM signservice_documents ";
 constexpr const char* kSignerColumns =
-    "SELECT position, user_id, username, task_id, state, signed_at, credential_id, certificate_subject, "
+    "SELECT position, step, user_id, username, task_id, state, signed_at, credential_id, certificate_subject, "
     "certificate_sha256, level, output_file, input_sha256, output_sha256, reason FROM signservice_signers ";
 
 SignerStatus signer_of(const store::Row& r) {
   SignerStatus s;
   s.position = static_cast<int>(r.get_int("position"));
+  s.step = static_cast<int>(r.get_int("step"));
   s.user_id = r.get_text("user_id");
   s.username = r.get_text("username");
   s.task_id = r.get_text("task_id");
@@ -266,7 +267,8 @@ struct SignService::Impl {
     cv.notify_all();
   }
 
-  void notify_next(const Stored& d) {
+  // What changed from `before` (null: a new document): the document finished, or tasks became ready.
+  void notify_next(const Stored& d, const DocumentStatus* before) {
     if (d.status.state != DocumentState::in_progress) {
       notify(d, {{"event", "document." + std::string(to_string(d.status.state))},
                  {"state", std::string(to_string(d.status.state))}});
@@ -274,6 +276,10 @@ struct SignService::Impl {
     }
     for (const auto& s : d.status.signers) {
       if (s.state != TaskState::ready) continue;
+      if (before != nullptr && static_cast<std::size_t>(s.position) <= before->signers.size() &&
+          before->signers[static_cast<std::size_t>(s.position - 1)].state == TaskState::ready) {
+        continue;  // announced already
+      }
       nlohmann::json body = {{"event", "task.ready"},
                              {"taskId", s.task_id},
                              {"username", s.username},
@@ -371,10 +377,10 @@ struct SignService::Impl {
 
   // The document as the transition left it, and its notifications. A document deleted right after
   // (possible once finished) answers 404 rather than a status that no longer exists.
-  DocumentStatus after_transition(const std::string& id) {
+  DocumentStatus after_transition(const std::string& id, const DocumentStatus* before) {
     auto after = load(db, id);
     if (!after) no_document(id);
-    notify_next(*after);
+    notify_next(*after, before);
     return std::move(after->status);
   }
 };
@@ -414,15 +420,25 @@ DocumentStatus SignService::create(const NewDocument& in) {
   }
   struct Signer {
     std::string user_id, username;
+    int step = 0;
   };
   std::vector<Signer> signers;
   std::set<std::string> seen;
+  int previous_step = 0;
   for (std::size_t i = 0; i < in.signers.size(); ++i) {
-    const auto user = m.users.get_by_username(in.signers[i]);
+    const auto& name = in.signers[i].username;
     const std::string where = "signers[" + std::to_string(i) + "]";
-    if (!user || user->status != store::UserStatus::active) bad(where + ": no active user '" + in.signers[i] + "'");
-    if (!seen.insert(user->id).second) bad(where + ": '" + in.signers[i] + "' is already a signer of this document");
-    signers.push_back({user->id, user->username});
+    int step = in.signers[i].step;
+    if (step == 0) step = previous_step + 1;
+    if (step < previous_step || step < 1 || step > static_cast<int>(m.options.max_signers)) {
+      bad(where + ".step: signers are listed in step order (" + std::to_string(previous_step) + " or more, at most " +
+          std::to_string(m.options.max_signers) + ")");
+    }
+    previous_step = step;
+    const auto user = m.users.get_by_username(name);
+    if (!user || user->status != store::UserStatus::active) bad(where + ": no active user '" + name + "'");
+    if (!seen.insert(user->id).second) bad(where + ": '" + name + "' is already a signer of this document");
+    signers.push_back({user->id, user->username, step});
   }
   if (in.webhook && !m.allowed_webhook(*in.webhook)) {
     bad("webhook: the URL is not under one of the prefixes allowed by signservice.webhook_prefixes (and may not "
@@ -460,7 +476,9 @@ DocumentStatus SignService::create(const NewDocument& in) {
     e.details["profile"] = profile.name;
     e.details["document_digest"] = "sha256:" + sha;
     e.details["signer_count"] = std::to_string(signers.size());
-    for (std::size_t i = 0; i < signers.size(); ++i) e.details["signer." + std::to_string(i + 1)] = signers[i].username;
+    for (std::size_t i = 0; i < signers.size(); ++i) {
+      e.details["signer." + std::to_string(i + 1)] = signers[i].username + " (step " + std::to_string(signers[i].step) + ")";
+    }
     m.audit.append_with(std::move(e),
                         [&](store::Database& tx, audit::Event&) {
                           tx.exec("INSERT INTO signservice_documents (id, owner_id, owner_name, name, profile, state, "
@@ -471,10 +489,11 @@ DocumentStatus SignService::create(const NewDocument& in) {
                                    std::int64_t{kind == Kind::detached ? 1 : 0}, original, sha,
                                    store::nullable(in.webhook), now});
                           for (std::size_t i = 0; i < signers.size(); ++i) {
-                            tx.exec("INSERT INTO signservice_signers (document_id, position, user_id, username, "
-                                    "task_id, state) VALUES ($1, $2, $3, $4, $5, $6)",
-                                    {id, static_cast<std::int64_t>(i + 1), signers[i].user_id, signers[i].username,
-                                     task_ids[i], std::string(i == 0 ? "ready" : "waiting")});
+                            tx.exec("INSERT INTO signservice_signers (document_id, position, step, user_id, "
+                                    "username, task_id, state) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                    {id, static_cast<std::int64_t>(i + 1), std::int64_t{signers[i].step},
+                                     signers[i].user_id, signers[i].username, task_ids[i],
+                                     std::string(signers[i].step == signers.front().step ? "ready" : "waiting")});
                           }
                         },
                         m.db);
@@ -483,10 +502,7 @@ DocumentStatus SignService::create(const NewDocument& in) {
     fs::remove_all(dir, ec);
     throw;
   }
-  auto d = m.load(m.db, id);
-  if (!d) throw Error(Errc::internal, "signservice: document " + id + " vanished after it was created");
-  m.notify_next(*d);
-  return d->status;
+  return m.after_transition(id, nullptr);
 }
 
 DocumentStatus SignService::status(const std::string& user_id, const std::string& id) {
@@ -543,7 +559,7 @@ DocumentStatus SignService::cancel(const signing::Caller& caller, const std::str
                                 {id});
                       },
                       m.db);
-  return m.after_transition(id);
+  return m.after_transition(id, &d.status);
 }
 
 void SignService::remove(const signing::Caller& caller, const std::string& id) {
@@ -595,9 +611,11 @@ void check_ready(const Stored& d, int position) {
   const auto& s = d.status.signers.at(static_cast<std::size_t>(position - 1));
   if (s.state == TaskState::ready) return;
   if (s.state == TaskState::waiting) {
+    std::string waiting_for;
     for (const auto& before : d.status.signers) {
-      if (before.state == TaskState::ready) wrong_state("not your turn yet: waiting for " + before.username + " to sign");
+      if (before.state == TaskState::ready) waiting_for += (waiting_for.empty() ? "" : ", ") + before.username;
     }
+    if (!waiting_for.empty()) wrong_state("not your turn yet: waiting for " + waiting_for + " to sign");
   }
   wrong_state("the task is " + std::string(to_string(s.state)));
 }
@@ -693,7 +711,7 @@ DocumentStatus SignService::sign(SignTask request) {
   try {
     const auto outcome = m.signing.sign_documents_authorized(caller, credential_id, {job}, authorize_and_spend).at(0);
     const std::string out_sha = sha256_hex(job.out);
-    const bool last = pos == static_cast<int>(d.status.signers.size());
+    const int step = d.status.signers.at(static_cast<std::size_t>(pos - 1)).step;
     const auto now = static_cast<std::int64_t>(to_unix(m.clock.now()));
     std::vector<audit::Event> events;
     auto e = m.event("signservice.task.sign", caller, d);
@@ -703,11 +721,10 @@ DocumentStatus SignService::sign(SignTask request) {
     e.details["input_digest"] = "sha256:" + expected;
     e.details["output_digest"] = "sha256:" + out_sha;
     events.push_back(std::move(e));
-    if (last) events.push_back(m.event("signservice.document.complete", caller, d));
     const auto& leaf = attended.credential.leaf;
     m.audit.append_all_with(
         std::move(events),
-        [&](store::Database& tx, std::vector<audit::Event>&) {
+        [&](store::Database& tx, std::vector<audit::Event>& records) {
           if (tx.exec("UPDATE signservice_signers SET state = 'signed', signed_at = $3, credential_id = $4, "
                       "certificate_subject = $5, certificate_sha256 = $6, level = $7, output_file = $8, "
                       "input_sha256 = $9, output_sha256 = $10 WHERE document_id = $1 AND position = $2 AND "
@@ -716,24 +733,35 @@ DocumentStatus SignService::sign(SignTask request) {
                        std::string(level_name(outcome.level)), output, expected, out_sha}) != 1) {
             wrong_state("the task was signed or closed meanwhile");
           }
-          const std::string doc_update =
-              d.status.detached ? "UPDATE signservice_documents SET version = version + 1 WHERE id = $1 AND "
-                                  "state = 'in_progress' AND version = $2"
-                                : "UPDATE signservice_documents SET version = version + 1, current_file = $3, "
-                                  "current_sha256 = $4 WHERE id = $1 AND state = 'in_progress' AND version = $2";
-          store::Params params{d.status.id, d.status.version};
-          if (!d.status.detached) {
-            params.emplace_back(output);
-            params.emplace_back(out_sha);
-          }
-          if (tx.exec(doc_update, params) != 1) wrong_state("the document changed meanwhile");
-          if (last) {
+          // Chained: this signature is over version N, so the document must still be at N (a
+          // signer of the same step on another node may have signed first: sign again). Detached
+          // signatures are all over the original: only the task's own state matters.
+          const bool moved =
+              d.status.detached
+                  ? tx.exec("UPDATE signservice_documents SET version = version + 1 WHERE id = $1 AND "
+                            "state = 'in_progress'",
+                            {d.status.id}) != 1
+                  : tx.exec("UPDATE signservice_documents SET version = version + 1, current_file = $3, "
+                            "current_sha256 = $4 WHERE id = $1 AND state = 'in_progress' AND version = $2",
+                            {d.status.id, d.status.version, output, out_sha}) != 1;
+          if (moved) wrong_state("the document changed meanwhile; open the task again and sign the new version");
+          // The step is done when all its signers have signed; then the next step opens, or the
+          // document is complete.
+          const auto open = tx.query_one("SELECT COUNT(*) FROM signservice_signers WHERE document_id = $1 AND "
+                                         "step = $2 AND state <> 'signed'",
+                                         {d.status.id, std::int64_t{step}});
+          if (open->get_int(0) > 0) return;
+          const auto next = tx.query_one("SELECT MIN(step) FROM signservice_signers WHERE document_id = $1 AND "
+                                         "state = 'waiting'",
+                                         {d.status.id});
+          if (next && !next->is_null(0)) {
+            tx.exec("UPDATE signservice_signers SET state = 'ready' WHERE document_id = $1 AND step = $2 AND "
+                    "state = 'waiting'",
+                    {d.status.id, next->get_int(0)});
+          } else {
             tx.exec("UPDATE signservice_documents SET state = 'completed', finished_at = $2 WHERE id = $1",
                     {d.status.id, now});
-          } else {
-            tx.exec("UPDATE signservice_signers SET state = 'ready' WHERE document_id = $1 AND position = $2 AND "
-                    "state = 'waiting'",
-                    {d.status.id, std::int64_t{pos + 1}});
+            records.push_back(m.event("signservice.document.complete", caller, d));
           }
         },
         m.db);
@@ -741,7 +769,7 @@ DocumentStatus SignService::sign(SignTask request) {
     discard_output();
     throw;
   }
-  return m.after_transition(d.status.id);
+  return m.after_transition(d.status.id, &d.status);
 }
 
 DocumentStatus SignService::decline(const signing::Caller& caller, const std::string& task_id,
@@ -775,7 +803,7 @@ DocumentStatus SignService::decline(const signing::Caller& caller, const std::st
                                 {d.status.id});
                       },
                       m.db);
-  return m.after_transition(d.status.id);
+  return m.after_transition(d.status.id, &d.status);
 }
 
 std::int64_t SignService::purge_expired() {
@@ -862,9 +890,21 @@ Verification SignService::Impl::verify(Stored d) {
     std::error_code ec;
     previous_size = static_cast<std::size_t>(fs::file_size(dir / d.original_file, ec));
   }
+  // In signing order: for chained PDFs each version is longer than the one before (signers of one
+  // step sign in any order, so this is not always their listed order); reported as listed.
+  std::vector<std::size_t> order;
+  std::vector<std::uintmax_t> sizes(d.status.signers.size(), 0);
   for (std::size_t i = 0; i < d.status.signers.size(); ++i) {
+    if (d.status.signers[i].state != TaskState::signed_ok) continue;
+    order.push_back(i);
+    std::error_code ec;
+    const auto size = fs::file_size(dir / d.output_files[i], ec);
+    sizes[i] = ec ? 0 : size;
+  }
+  if (is_pdf) std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return sizes[x] < sizes[y]; });
+  std::map<int, Verification::Entry> entries;
+  for (const std::size_t i : order) {
     const auto& s = d.status.signers[i];
-    if (s.state != TaskState::signed_ok) continue;
     Verification::Entry e;
     e.position = s.position;
     e.username = s.username;
@@ -921,8 +961,9 @@ Verification SignService::Impl::verify(Stored d) {
       e.detail = "the signature could not be checked";
     }
     all = all && e.file_intact && e.signature_valid;
-    v.signatures.push_back(std::move(e));
+    entries.emplace(e.position, std::move(e));
   }
+  for (auto& [position, entry] : entries) v.signatures.push_back(std::move(entry));
   v.document = std::move(d.status);
   v.valid = all;
   return v;

@@ -332,7 +332,8 @@ CREATE INDEX signservice_documents_by_owner ON signservice_documents(owner_id, c
 
 CREATE TABLE signservice_signers (
   document_id         TEXT NOT NULL REFERENCES signservice_documents(id) ON DELETE CASCADE,
-  position            INTEGER NOT NULL,      -- signing order, from 1
+  position            INTEGER NOT NULL,      -- as listed, from 1
+  step                INTEGER NOT NULL,      -- signing step, from 1: equal steps sign in any order
   user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   username            TEXT NOT NULL,
   task_id             TEXT NOT NULL UNIQUE,

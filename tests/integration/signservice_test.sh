@@ -184,19 +184,20 @@ import json; hooks=[json.loads(l) for l in open('$T/hooks.log')]
 assert any(h['event']=='task.ready' and h['taskId']=='$B_TASK' for h in hooks), hooks
 assert any(h['event']=='document.completed' and h['documentId']=='$DOC' for h in hooks), hooks"
 
-# 5. Detached CAdES for alice and bob: one signature file each over the unchanged original,
-#    verified with OpenSSL against the demo root; alice signs here with a PIN + code again.
+# 5. Detached CAdES for bob and alice in one step (any order): one signature file each over the
+#    unchanged original, verified with OpenSSL against the demo root; alice signs with PIN + code.
 printf 'Statement of work, version 3\n' >"$T/sow.txt"
-new_doc sow.txt contract-cades "$T/sow.txt" '["bob", "alice"]'
+new_doc sow.txt contract-cades "$T/sow.txt" '[{"username": "bob", "step": 1}, {"username": "alice", "step": 1}]'
 code=$(api POST documents "${P[@]}" --data-binary @"$T/new.json")
 DOC2="$(field "d['id']")"; B2="$(field "d['signers'][0]['taskId']")"; A2="$(field "d['signers'][1]['taskId']")"
-check "a detached CAdES document is created (201, signatures detached)" \
-  bash -c "[ $code = 201 ] && grep -q '\"signatures\":\"detached\"' '$T/out'"
-code=$(api POST "tasks/$B2/sign" "${BOB[@]}" -d '{"pin":"271828"}')
-check "bob signs first (200)" test "$code" = 200
+check "a detached CAdES document with one step of two signers: 201, both tasks ready" \
+  bash -c "[ $code = 201 ] && grep -q '\"signatures\":\"detached\"' '$T/out' &&
+           [ \"\$(python3 -c \"import json; d=json.load(open('$T/out')); print(' '.join(s['state'] for s in d['signers']))\")\" = 'ready ready' ]"
 api POST "tasks/$A2/challenge" "${ALICE[@]}" -d "{\"credentialID\":\"$A_CRED\"}" >/dev/null
 code=$(api POST "tasks/$A2/sign" "${ALICE[@]}" -d "{\"credentialID\":\"$A_CRED\",\"pin\":\"$A_PIN\",\"otp\":\"$(next_otp)\"}")
-check "alice signs second: completed" bash -c "[ $code = 200 ] && grep -q '\"state\":\"completed\"' '$T/out'"
+check "alice (listed second) signs first: still in_progress" bash -c "[ $code = 200 ] && grep -q '\"state\":\"in_progress\"' '$T/out'"
+code=$(api POST "tasks/$B2/sign" "${BOB[@]}" -d '{"pin":"271828"}')
+check "bob signs: completed" bash -c "[ $code = 200 ] && grep -q '\"state\":\"completed\"' '$T/out'"
 for n in 1 2; do
   api GET "documents/$DOC2/signatures/$n" "${P[@]}" >/dev/null; cp "$T/out" "$T/sow.$n.p7s"
   check "signature $n verifies with openssl cms over the original" \

@@ -125,13 +125,13 @@ class SignServiceTest : public AdminTest {
     return signing::Caller{user_id, store_->users().get(user_id)->username, "127.0.0.1", "req", "signservice", {}};
   }
 
-  ss::DocumentStatus create(const std::string& profile = "pades", std::vector<std::string> signers = {}) {
+  ss::DocumentStatus create(const std::string& profile = "pades", std::vector<ss::NewSigner> signers = {}) {
     ss::NewDocument n;
     n.caller = caller(owner_);
     n.name = "contract.pdf";
     n.profile = profile;
     n.content = bytes_of(profile == "cades" ? std::string("terms and conditions\n") : sigil::test::minimal_pdf());
-    n.signers = signers.empty() ? std::vector<std::string>{name(alice_), name(bob_)} : signers;
+    n.signers = signers.empty() ? std::vector<ss::NewSigner>{{name(alice_), 0}, {name(bob_), 0}} : signers;
     n.webhook = "https://portal.example/hooks/1";
     return service_->create(n);
   }
@@ -218,6 +218,53 @@ TEST_F(SignServiceTest, SignersSignInOrderAndEverySignatureVerifies) {
   EXPECT_EQ(records("signservice.document.create"), 1u);
   EXPECT_EQ(records("signservice.task.sign"), 2u);
   EXPECT_EQ(records("signservice.document.complete"), 1u);
+}
+
+TEST_F(SignServiceTest, SignersOfOneStepSignInAnyOrderAndTheNextStepWaitsForAllOfThem) {
+  const auto carol = make_user(unique("carol"));
+  (void)credential(carol, "3333");
+  // alice and bob in step 1 (any order), carol after both.
+  const auto d = create("pades", {{name(alice_), 1}, {name(bob_), 1}, {name(carol), 0}});
+  ASSERT_EQ(d.signers.size(), 3u);
+  EXPECT_EQ(d.signers[2].step, 2);
+  EXPECT_EQ(d.signers[0].state, ss::TaskState::ready);
+  EXPECT_EQ(d.signers[1].state, ss::TaskState::ready);
+  EXPECT_EQ(d.signers[2].state, ss::TaskState::waiting);
+  EXPECT_SIGIL_ERROR(service_->sign(task(carol, d.signers[2].task_id, "3333")), Errc::invalid_signing_state);
+
+  const auto after_bob = service_->sign(task(bob_, d.signers[1].task_id, "2222"));  // bob first
+  EXPECT_EQ(after_bob.signers[2].state, ss::TaskState::waiting) << "step 2 waits for alice too";
+  const auto after_alice = service_->sign(task(alice_, d.signers[0].task_id, "1111"));
+  EXPECT_EQ(after_alice.signers[2].state, ss::TaskState::ready);
+  EXPECT_EQ(after_alice.signers[0].input_sha256, after_bob.signers[1].output_sha256) << "alice signed bob's version";
+  const auto done = service_->sign(task(carol, d.signers[2].task_id, "3333"));
+  EXPECT_EQ(done.state, ss::DocumentState::completed);
+  EXPECT_EQ(done.version, 3);
+  EXPECT_EQ(records("signservice.document.complete"), 1u);
+  EXPECT_TRUE(service_->verify(owner_, d.id).valid);
+  const auto r = sigil::test::validate("validate-pades", "--strict --trust '" + pki_dir() + "/root-ca.pem' '" +
+                                                             service_->content(owner_, d.id).string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // Each task was announced once (alice's not again when bob signed), then the completion.
+  for (int i = 0; i < 200 && hooks().size() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto h = hooks();
+  ASSERT_EQ(h.size(), 4u);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(std::count_if(h.begin(), h.end(),
+                            [&](const std::string& x) { return x.find(d.signers[static_cast<std::size_t>(k)].task_id) != std::string::npos; }),
+              1)
+        << k;
+  }
+  EXPECT_NE(h[3].find("document.completed"), std::string::npos);
+
+  // Steps must be listed in order.
+  ss::NewDocument n;
+  n.caller = caller(owner_);
+  n.name = "x.pdf";
+  n.profile = "pades";
+  n.content = bytes_of(sigil::test::minimal_pdf());
+  n.signers = {{name(alice_), 2}, {name(bob_), 1}};
+  EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
 }
 
 TEST_F(SignServiceTest, DetachedSignaturesCoverTheOriginalAndVerifyWithOpenssl) {
@@ -348,14 +395,14 @@ TEST_F(SignServiceTest, RefusesBadDocumentsBeforeStoringAnything) {
   n.name = "a.pdf";
   n.profile = "pades";
   n.content = bytes_of("not a pdf");
-  n.signers = {name(alice_)};
+  n.signers = {{name(alice_), 0}};
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_document);
   n.content = bytes_of(sigil::test::minimal_pdf());
-  n.signers = {name(alice_), name(alice_)};
+  n.signers = {{name(alice_), 0}, {name(alice_), 0}};
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
-  n.signers = {"nobody-at-all"};
+  n.signers = {{"nobody-at-all", 0}};
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
-  n.signers = {name(alice_)};
+  n.signers = {{name(alice_), 0}};
   n.name = "../escape.pdf";
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
   n.name = "a.pdf";
@@ -375,7 +422,7 @@ TEST_F(SignServiceTest, RefusesBadDocumentsBeforeStoringAnything) {
   EXPECT_THROW(service_->create(n), Error);
   n.content = bytes_of(sigil::test::minimal_pdf());
   n.profile = "certify";  // only the first signature may certify
-  n.signers = {name(alice_), name(bob_)};
+  n.signers = {{name(alice_), 0}, {name(bob_), 0}};
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::invalid_argument);
   EXPECT_TRUE(service_->list(owner_, 10).empty());
   EXPECT_TRUE(!fs::exists(dir_.path() / "documents") || fs::is_empty(dir_.path() / "documents"));
@@ -383,14 +430,14 @@ TEST_F(SignServiceTest, RefusesBadDocumentsBeforeStoringAnything) {
 
 TEST_F(SignServiceTest, APdfWhoseCertificationForbidsNewSignaturesIsRefusedAtCreation) {
   // alice certifies a document (DocMDP P=2); a workflow on the certified result could never be signed.
-  const auto first = create("certify", {name(alice_)});
+  const auto first = create("certify", {{name(alice_), 0}});
   EXPECT_EQ(service_->sign(task(alice_, first.signers[0].task_id, "1111")).state, ss::DocumentState::completed);
   ss::NewDocument n;
   n.caller = caller(owner_);
   n.name = "certified.pdf";
   n.profile = "pades";
   n.content = bytes_of(files::read(service_->content(owner_, first.id)));
-  n.signers = {name(bob_)};
+  n.signers = {{name(bob_), 0}};
   EXPECT_SIGIL_ERROR(service_->create(n), Errc::document_locked);
   EXPECT_EQ(service_->list(owner_, 10).size(), 1u);
 }

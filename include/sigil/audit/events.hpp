@@ -44,7 +44,8 @@ class Sink {
   using InTx = std::function<void(store::Database&, Event&)>;
   virtual void append_with(Event event, const InTx& in_tx, store::Database& db);
   // Several records and the store writes they report, as one unit, chained in order (a SCAL1
-  // signature: its sad.used and signature.create records with the SAD's spend). As append_with.
+  // signature: its sad.used and signature.create records with the SAD's spend). As append_with;
+  // in_tx may also append records for what it found (a workflow step that completed).
   using InTxAll = std::function<void(store::Database&, std::vector<Event>&)>;
   virtual void append_all_with(std::vector<Event> events, const InTxAll& in_tx, store::Database& db);
   // A cheap preflight before state-changing work: throws Error(audit_unavailable) when appends are

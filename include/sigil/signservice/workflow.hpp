@@ -4,8 +4,9 @@
 // and their own key signs. The document is in_progress until the last signer has signed
 // (completed), or one declines (declined), or the owner cancels (cancelled).
 //
-// - Order: signers sign one after another (position 1, 2, ...); only the task of the first
-//   signer who has not signed is `ready`.
+// - Order: signers sign in steps. By default each signer is a step of their own (one after
+//   another); signers given the same step sign in any order, and the next step's tasks become
+//   `ready` when every signer of the step before has signed.
 // - Outputs: a PAdES profile (or any enveloping/enveloped profile with one signer) makes a new
 //   version of the document per signature, each signature over the previous version, so the last
 //   version carries every signature. A detached profile (CAdES, XAdES) makes one signature file
@@ -65,7 +66,8 @@ std::string_view to_string(DocumentState s);
 std::string_view to_string(TaskState s);
 
 struct SignerStatus {
-  int position = 0;  // 1-based signing order
+  int position = 0;  // 1-based, as listed
+  int step = 0;      // 1-based signing step: equal steps sign in any order
   std::string user_id, username;
   std::string task_id;
   TaskState state = TaskState::waiting;
@@ -93,12 +95,17 @@ struct TaskView {
   DocumentStatus document;
 };
 
+struct NewSigner {
+  std::string username;
+  int step = 0;  // 0: the step after the previous signer's (sequential); else >= the previous signer's
+};
+
 struct NewDocument {
   signing::Caller caller;                 // the owner (the portal's user)
   std::string name;                       // a file name, shown to signers and in the trail
   Bytes content;
   std::string profile;                    // a configured signing profile (format, level, stamp)
-  std::vector<std::string> signers;       // usernames, in signing order
+  std::vector<NewSigner> signers;         // in signing order
   std::optional<std::string> webhook;
 };
 
@@ -141,7 +148,7 @@ class SignService {
   SignService(const SignService&) = delete;
   SignService& operator=(const SignService&) = delete;
 
-  // Validates (name, content fits the profile's format, 1..max_signers distinct active users,
+  // Validates (name, content fits the profile's format, 1..max_signers distinct active users, steps,
   // webhook prefix: Error(invalid_argument, public)), stores the document, makes the first task
   // ready and notifies. Audited as signservice.document.create.
   DocumentStatus create(const NewDocument& doc);

@@ -45,7 +45,10 @@ std::string time_of(std::int64_t unix_seconds) {
 
 // `own`: the viewer is the document's owner or this signer, who see the task id and the credential.
 json signer_json(const SignerStatus& s, bool own) {
-  json o{{"position", s.position}, {"username", s.username}, {"state", std::string(to_string(s.state))}};
+  json o{{"position", s.position},
+         {"step", s.step},
+         {"username", s.username},
+         {"state", std::string(to_string(s.state))}};
   if (own) o["taskId"] = s.task_id;
   if (s.state == TaskState::signed_ok) {
     o["signedAt"] = time_of(s.signed_at.value_or(0));
@@ -141,12 +144,20 @@ sigil::signservice::NewDocument parse_new(const http::Request& req, const json& 
   if (signers == j.end() || !signers->is_array()) bad("signers must be an array of usernames");
   for (std::size_t i = 0; i < signers->size(); ++i) {
     const json& s = (*signers)[i];
+    const std::string where = "signers[" + std::to_string(i) + "]";
     if (s.is_string()) {
-      n.signers.push_back(s.get<std::string>());
+      n.signers.push_back({s.get<std::string>(), 0});
     } else if (s.is_object()) {
-      n.signers.push_back(http::string_field(s, "username", true));
+      sigil::signservice::NewSigner signer{http::string_field(s, "username", true), 0};
+      if (const auto step = s.find("step"); step != s.end() && !step->is_null()) {
+        if (!step->is_number_integer() || step->get<std::int64_t>() < 1 || step->get<std::int64_t>() > 1000) {
+          bad(where + ".step must be a whole number from 1");
+        }
+        signer.step = static_cast<int>(step->get<std::int64_t>());
+      }
+      n.signers.push_back(std::move(signer));
     } else {
-      bad("signers[" + std::to_string(i) + "] must be a username or {\"username\": ...}");
+      bad(where + " must be a username or {\"username\": ..., \"step\": n}");
     }
   }
   if (const auto w = http::string_field(j, "webhook", false); !w.empty()) n.webhook = w;
