@@ -407,6 +407,23 @@ TEST_F(AuditTest, AppendAllWithChainsTheRecordsInOrderOrNone) {
   EXPECT_EQ(db_->query_one("SELECT COUNT(*) FROM spent WHERE n = 2")->get_int(0), 0);
 }
 
+// in_tx may add a record for what it found (a workflow step that completed): chained after the
+// others, in the same commit.
+TEST_F(AuditTest, AppendAllWithTakesTheRecordsInTxAdded) {
+  AuditLog log(*db_, clock_, signer_.get(), fast(0));
+  const audit::Sink::InTxAll found = [](store::Database&, std::vector<audit::Event>& e) {
+    e.push_back(event(9));
+    e.push_back(event(10));
+  };
+  log.append_all_with({event(1)}, found, *db_);
+  const Trail t = read_all(*db_);
+  ASSERT_EQ(t.records.size(), 3u);
+  EXPECT_EQ(t.records[1].event.request_id, "req-9");
+  EXPECT_EQ(t.records[2].event.request_id, "req-10");
+  const auto r = verify_chain(t.records, t.checkpoints, spki_);
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
 TEST_F(AuditTest, AppendWithLeavesNoWriteWhenTheRecordCannotBeCommitted) {
   db_->exec_script("CREATE TABLE spent (n INTEGER NOT NULL)");
   FaultyDatabase faulty(*db_);
