@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "../savepoint_tx.hpp"
 #include "sigil/common/error.hpp"
 #include "sigil/common/log.hpp"
 #include "sigil/store/postgres.hpp"
@@ -313,40 +314,10 @@ class Connection {
   PGconn* conn_;
 };
 
-class TxDatabase final : public Database {
+// A transaction body's view of its pinned connection (savepoints for nested transactions).
+class TxDatabase final : public detail::SavepointTx<Connection> {
  public:
-  explicit TxDatabase(Connection& conn) : conn_(conn) {}
-
-  std::string_view backend() const noexcept override { return kBackend; }
-  std::int64_t exec(std::string_view sql, const Params& params) override { return conn_.exec(sql, params); }
-  std::vector<Row> query(std::string_view sql, const Params& params) override { return conn_.query(sql, params); }
-  void exec_script(std::string_view sql) override { conn_.exec_script(sql); }
-  void ping() override { conn_.query("SELECT 1", {}); }
-
-  void read_transaction(const Body& body) override { body(*this); }  // already inside one
-
-  void transaction(const Body& body) override {
-    const std::string name = "sigil_sp" + std::to_string(++depth_);
-    struct Depth {
-      int& d;
-      ~Depth() { --d; }
-    } depth{depth_};
-    conn_.exec_script("SAVEPOINT " + name);
-    try {
-      body(*this);
-    } catch (...) {
-      try {
-        conn_.exec_script("ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
-      } catch (...) {  // NOLINT(bugprone-empty-catch): the body's exception is the one to report
-      }
-      throw;
-    }
-    conn_.exec_script("RELEASE SAVEPOINT " + name);
-  }
-
- private:
-  Connection& conn_;
-  int depth_ = 0;
+  explicit TxDatabase(Connection& conn) : SavepointTx(conn, kBackend) {}
 };
 
 class PostgresDatabase final : public Database {
