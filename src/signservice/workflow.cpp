@@ -845,10 +845,14 @@ Verification SignService::verify(const std::string& user_id, const std::string& 
 
 namespace {
 
-bool file_has(const fs::path& path, const std::string& sha) {
+// The file's bytes when it is there and still has the digest the store recorded; read once, so the
+// checks that follow use what was hashed.
+std::optional<std::string> read_intact(const fs::path& path, const std::string& sha) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return false;
-  return sha256_hex(path) == sha;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  std::string bytes = files::read(path);
+  if (hex_encode(ossl::digest(HashAlg::sha256, bytes)) != sha) return std::nullopt;
+  return bytes;
 }
 
 Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
@@ -878,13 +882,13 @@ Bytes check_pades(const std::string& pdf, const pades::SignatureInfo& sig) {
 Verification SignService::Impl::verify(Stored d) {
   Verification v;
   const fs::path dir = dir_of(d.status.id);
-  v.current_intact = file_has(dir / d.current_file, d.status.current_sha256);
-  bool all = v.current_intact && file_has(dir / d.original_file, d.status.original_sha256);
+  const auto current = read_intact(dir / d.current_file, d.status.current_sha256);
+  const auto original = read_intact(dir / d.original_file, d.status.original_sha256);
+  v.current_intact = current.has_value();
+  bool all = v.current_intact && original.has_value();
   const bool is_pdf = d.current_file.ends_with(".pdf");
   // Chained PDFs: each signer's version must be a byte prefix of the current one (incremental
   // updates), and its newest signature must lie beyond the previous version.
-  std::string current;
-  if (is_pdf && v.current_intact) current = files::read(dir / d.current_file);
   std::size_t previous_size = 0;
   if (is_pdf) {
     std::error_code ec;
@@ -915,10 +919,11 @@ Verification SignService::Impl::verify(Stored d) {
     e.input_sha256 = s.input_sha256;
     e.output_sha256 = s.output_sha256;
     const fs::path out = dir / d.output_files[i];
-    e.file_intact = file_has(out, s.output_sha256);
+    const auto produced = read_intact(out, s.output_sha256);
+    e.file_intact = produced.has_value();
     try {
       if (!e.file_intact) throw Error(Errc::invalid_document, "the file this signature produced is missing or altered", true);
-      const std::string bytes = files::read(out);
+      const std::string& bytes = *produced;
       Bytes signer_cert;
       if (is_pdf) {
         const pades::SignatureInfo* mine = nullptr;
@@ -937,7 +942,7 @@ Verification SignService::Impl::verify(Stored d) {
           throw Error(Errc::invalid_document, "the version this signer produced has no signature of theirs", true);
         }
         signer_cert = check_pades(bytes, *mine);
-        if (!v.current_intact || current.size() < bytes.size() || current.compare(0, bytes.size(), bytes) != 0) {
+        if (!current || current->size() < bytes.size() || current->compare(0, bytes.size(), bytes) != 0) {
           throw Error(Errc::invalid_document, "the current version does not extend the version this signer produced",
                       true);
         }
@@ -945,7 +950,8 @@ Verification SignService::Impl::verify(Stored d) {
       } else {
         const Bytes cms = to_bytes(bytes);
         if (d.status.detached) {
-          cms::verify(cms, to_bytes(files::read(dir / d.original_file)));
+          if (!original) throw Error(Errc::invalid_document, "the original is missing or altered", true);
+          cms::verify(cms, to_bytes(*original));
         } else {
           cms::verify(cms);
         }
