@@ -38,7 +38,7 @@
 #include "sigil/store/store.hpp"
 #include "sigil/tsa/tsa.hpp"
 #include "sigil/tsp/client.hpp"
-#include "tsp/http_fetch.hpp"
+#include "tsp/webhook.hpp"
 
 namespace sigil::app {
 namespace {
@@ -272,21 +272,15 @@ SignerCerts read_tsa_certs(const config::Config& config) {
   return certs;
 }
 
-// Posts a notification (batch completion, Sign Service events) with libcurl; a non-2xx answer throws.
-WebhookPost webhook_sender(std::chrono::milliseconds timeout, std::string ca) {
-  return [timeout, ca = std::move(ca)](const std::string& url, const std::string& body) {
-    net::HttpRequest r;
-    r.url = url;
-    r.post = true;
-    r.body.assign(body.begin(), body.end());
-    r.content_type = "application/json";
-    r.timeout = timeout;
-    r.max_reply_bytes = 64u << 10;
-    r.ca_file = ca;
-    const auto reply = net::http_exchange(r);
-    if (reply.status < 200 || reply.status >= 300) {
-      throw Error(Errc::io, "webhook answered HTTP " + std::to_string(reply.status));
-    }
+// Posts a notification (batch completion, Sign Service events) with libcurl, signed with the
+// section's webhook_secret when set (resolved once, at start); a non-2xx answer throws.
+WebhookPost webhook_sender(const config::WebhookConfig& c) {
+  net::WebhookTarget target;
+  target.timeout = c.timeout;
+  target.ca_file = c.ca_file.string();
+  if (!c.secret.empty()) target.secret = std::make_shared<const SecretString>(c.secret.resolve());
+  return [target = std::move(target)](const std::string& url, const std::string& body) {
+    net::post_webhook(target, url, body);
   };
 }
 
@@ -445,12 +439,12 @@ struct Daemon::Impl {
     o.max_items = config.batch.max_items;
     o.retention = config.batch.retention;
     o.dir = config.server.spool_dir / "batches";
-    o.webhook_prefixes = config.batch.webhook_prefixes;
-    o.webhook_timeout = config.batch.webhook_timeout;
-    o.webhook_attempts = config.batch.webhook_attempts;
+    o.webhook_prefixes = config.batch.webhook.prefixes;
+    o.webhook_timeout = config.batch.webhook.timeout;
+    o.webhook_attempts = config.batch.webhook.attempts;
     batches = std::make_unique<batch::BatchService>(
         store->database(), *signing, build_profiles(config.profiles, build_appearances(config.appearances)), clock,
-        std::move(o), webhook_sender(config.batch.webhook_timeout, config.batch.webhook_ca_file.string()));
+        std::move(o), webhook_sender(config.batch.webhook));
     if (const auto n = batches->resume_interrupted(); n > 0) log::info("batch: resumed {} unfinished batch(es)", n);
   }
 
@@ -460,14 +454,14 @@ struct Daemon::Impl {
     signservice::Options o;
     o.dir = config.server.spool_dir / "documents";
     o.max_signers = config.signservice.max_signers;
-    o.webhook_prefixes = config.signservice.webhook_prefixes;
-    o.webhook_attempts = config.signservice.webhook_attempts;
+    o.webhook_prefixes = config.signservice.webhook.prefixes;
+    o.webhook_attempts = config.signservice.webhook.attempts;
     o.task_url = config.signservice.task_url;
     o.retention = config.signservice.retention;
     documents = std::make_unique<signservice::SignService>(
         store->database(), store->users(), *signing, auth->authorization, *audit.log,
         build_profiles(config.profiles, build_appearances(config.appearances)), clock, std::move(o),
-        webhook_sender(config.signservice.webhook_timeout, config.signservice.webhook_ca_file.string()));
+        webhook_sender(config.signservice.webhook));
   }
 
   void register_csc();

@@ -253,6 +253,14 @@ void check_webhook_prefixes(Section& s, const std::vector<std::string>& prefixes
   }
 }
 
+void read_webhook(Section& s, WebhookConfig& c) {
+  s.get_string_array("webhook_prefixes", c.prefixes);
+  s.get_duration("webhook_timeout_ms", c.timeout, 100, kMaxMs);
+  s.get_int("webhook_attempts", c.attempts, 1, 20);
+  s.get_path("webhook_ca_file", c.ca_file);
+  s.get_secret("webhook_secret", c.secret);
+}
+
 void read_batch(Section s, BatchConfig& c) {
   s.get_int("workers", c.workers, 1, 256);
   s.get_int("sync_max_items", c.sync_max_items, 1, 100'000);
@@ -260,28 +268,22 @@ void read_batch(Section s, BatchConfig& c) {
   std::chrono::hours retention{24};
   s.get_duration("retention_hours", retention, 1, 24 * 365);
   c.retention = retention;
-  s.get_string_array("webhook_prefixes", c.webhook_prefixes);
-  s.get_duration("webhook_timeout_ms", c.webhook_timeout, 100, kMaxMs);
-  s.get_int("webhook_attempts", c.webhook_attempts, 1, 20);
-  s.get_path("webhook_ca_file", c.webhook_ca_file);
+  read_webhook(s, c.webhook);
   s.finish();
   if (c.sync_max_items > c.max_items) s.fail("sync_max_items", "must not exceed batch.max_items");
-  check_webhook_prefixes(s, c.webhook_prefixes);
+  check_webhook_prefixes(s, c.webhook.prefixes);
 }
 
 void read_signservice(Section s, SignServiceConfig& c) {
   s.get_bool("enabled", c.enabled);
   s.get_int("max_signers", c.max_signers, 1, 100);
-  s.get_string_array("webhook_prefixes", c.webhook_prefixes);
-  s.get_duration("webhook_timeout_ms", c.webhook_timeout, 100, kMaxMs);
-  s.get_int("webhook_attempts", c.webhook_attempts, 1, 20);
-  s.get_path("webhook_ca_file", c.webhook_ca_file);
+  read_webhook(s, c.webhook);
   if (s.has("task_url")) s.get_string("task_url", c.task_url);
   std::int64_t days = 0;
   s.get_int("retention_days", days, 0, 36500);
   c.retention = std::chrono::seconds{days * 86400};
   s.finish();
-  check_webhook_prefixes(s, c.webhook_prefixes);
+  check_webhook_prefixes(s, c.webhook.prefixes);
   if (!c.task_url.empty() && c.task_url.find("{task}") == std::string::npos) {
     s.fail("task_url", "must contain {task}, where the task id goes");
   }

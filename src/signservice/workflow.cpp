@@ -5,13 +5,10 @@
 
 #include <algorithm>
 #include <array>
-#include <condition_variable>
-#include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +25,7 @@
 #include "sigil/pades/pades.hpp"
 #include "sigil/store/database.hpp"
 #include "sigil/store/users.hpp"
+#include "notifier.hpp"
 
 namespace sigil::signservice {
 namespace fs = std::filesystem;
@@ -162,23 +160,13 @@ struct SignService::Impl {
   std::vector<signing::Profile> profiles;
   const Clock& clock;
   Options options;
-  WebhookSender webhook;
 
   // Two sign requests for one document on this node take turns (a second one finds the task
   // signed instead of spending a second factor for nothing); across nodes the conditional
   // UPDATEs decide.
   std::array<std::mutex, 16> sign_mu;
 
-  // Notifications: delivered in order by one thread, retried with backoff.
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::pair<std::string, std::string>> outbox;  // (url, body)
-  static constexpr std::size_t kMaxOutbox = 10000;
-  // A URL whose last notification failed every attempt gets one attempt per notification until
-  // then, so that one dead endpoint cannot hold up everyone else's notifications for long.
-  std::map<std::string, std::chrono::steady_clock::time_point> failing;
-  bool stopping = false;
-  std::thread notifier;
+  Notifier notifier;  // after the members it reads (db): stopped first
 
   Impl(store::Database& d, store::UserRepository& u, signing::SigningService& s, auth::AuthorizationService& a,
        audit::Sink& au, std::vector<signing::Profile> p, const Clock& c, Options o, WebhookSender w)
@@ -190,108 +178,65 @@ struct SignService::Impl {
         profiles(std::move(p)),
         clock(c),
         options(std::move(o)),
-        webhook(std::move(w)) {
-    files::ensure_dir(options.dir, 0700);  // may throw: before the thread exists
-    notifier = std::thread([this] { deliver_loop(); });
+        notifier(d, notifier_options(options), std::move(w)) {
+    files::ensure_dir(options.dir, 0700);
   }
   ~Impl() { stop(); }
 
-  void stop() {
-    {
-      std::lock_guard lock(mu);
-      if (stopping) return;
-      stopping = true;
-    }
-    cv.notify_all();
-    if (notifier.joinable()) notifier.join();
-    if (!outbox.empty()) log::warn("signservice: {} notification(s) not delivered at shutdown", outbox.size());
+  static NotifierOptions notifier_options(const Options& o) {
+    NotifierOptions n;
+    n.prefixes = o.webhook_prefixes;
+    n.attempts = o.webhook_attempts;
+    n.backoff = o.webhook_backoff;
+    return n;
   }
 
-  void deliver_loop() {
-    for (;;) {
-      std::pair<std::string, std::string> next;
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return stopping || !outbox.empty(); });
-        if (stopping) return;
-        next = outbox.front();
-        outbox.pop_front();
-      }
-      if (!allowed_webhook(next.first)) {
-        log::warn("signservice: notification to a URL no longer under signservice.webhook_prefixes dropped");
-        continue;
-      }
-      const auto now = std::chrono::steady_clock::now();
-      const auto f = failing.find(next.first);
-      const bool was_failing = f != failing.end() && f->second > now;
-      const unsigned attempts = was_failing ? 1u : std::max(1u, options.webhook_attempts);
-      auto backoff = options.webhook_backoff;
-      bool delivered = false;
-      for (unsigned attempt = 1; attempt <= attempts && !delivered; ++attempt) {
-        try {
-          if (webhook) webhook(next.first, next.second);
-          delivered = true;
-        } catch (const std::exception& e) {
-          log::warn("signservice: notification attempt {} failed: {}", attempt, e.what());
-          if (attempt == attempts) break;
-          std::unique_lock lock(mu);
-          if (cv.wait_for(lock, backoff, [&] { return stopping; })) return;
-          backoff *= 2;
-        }
-      }
-      if (delivered) {
-        failing.erase(next.first);
-      } else {
-        failing[next.first] = std::chrono::steady_clock::now() + kFailingFor;
-      }
-    }
-  }
-
-  static constexpr std::chrono::seconds kFailingFor{60};
+  void stop() { notifier.stop(); }
 
   bool allowed_webhook(const std::string& url) const { return url_under_prefix(url, options.webhook_prefixes); }
 
-  void notify(const Stored& d, nlohmann::json body) {
-    if (!d.webhook) return;
-    body["documentId"] = d.status.id;
-    body["href"] = "/api/v1/documents/" + d.status.id;
-    {
-      std::lock_guard lock(mu);
-      if (stopping) return;
-      if (outbox.size() >= kMaxOutbox) {
-        log::warn("signservice: {} notifications queued; dropping one for document {}", outbox.size(), d.status.id);
-        return;
+  // What a transition changed from `before` (null: a new document): the document finished, or
+  // tasks became ready.
+  std::vector<nlohmann::json> news(const Stored& d, const DocumentStatus* before) const {
+    std::vector<nlohmann::json> out;
+    if (d.status.state != DocumentState::in_progress) {
+      out.push_back({{"event", "document." + std::string(to_string(d.status.state))},
+                     {"state", std::string(to_string(d.status.state))}});
+    } else {
+      for (const auto& s : d.status.signers) {
+        if (s.state != TaskState::ready) continue;
+        if (before != nullptr && static_cast<std::size_t>(s.position) <= before->signers.size() &&
+            before->signers[static_cast<std::size_t>(s.position - 1)].state == TaskState::ready) {
+          continue;  // announced already
+        }
+        nlohmann::json body = {{"event", "task.ready"},
+                               {"taskId", s.task_id},
+                               {"username", s.username},
+                               {"position", s.position},
+                               {"taskHref", "/api/v1/tasks/" + s.task_id}};
+        if (!options.task_url.empty()) {
+          std::string url = options.task_url;
+          if (const auto at = url.find("{task}"); at != std::string::npos) url.replace(at, 6, s.task_id);
+          body["taskUrl"] = url;
+        }
+        out.push_back(std::move(body));
       }
-      outbox.emplace_back(*d.webhook, body.dump());
     }
-    cv.notify_all();
+    for (auto& body : out) {
+      body["documentId"] = d.status.id;
+      body["href"] = "/api/v1/documents/" + d.status.id;
+    }
+    return out;
   }
 
-  // What changed from `before` (null: a new document): the document finished, or tasks became ready.
-  void notify_next(const Stored& d, const DocumentStatus* before) {
-    if (d.status.state != DocumentState::in_progress) {
-      notify(d, {{"event", "document." + std::string(to_string(d.status.state))},
-                 {"state", std::string(to_string(d.status.state))}});
-      return;
-    }
-    for (const auto& s : d.status.signers) {
-      if (s.state != TaskState::ready) continue;
-      if (before != nullptr && static_cast<std::size_t>(s.position) <= before->signers.size() &&
-          before->signers[static_cast<std::size_t>(s.position - 1)].state == TaskState::ready) {
-        continue;  // announced already
-      }
-      nlohmann::json body = {{"event", "task.ready"},
-                             {"taskId", s.task_id},
-                             {"username", s.username},
-                             {"position", s.position},
-                             {"taskHref", "/api/v1/tasks/" + s.task_id}};
-      if (!options.task_url.empty()) {
-        std::string url = options.task_url;
-        if (const auto at = url.find("{task}"); at != std::string::npos) url.replace(at, 6, s.task_id);
-        body["taskUrl"] = url;
-      }
-      notify(d, std::move(body));
-    }
+  // Inside a transition's transaction, after its updates: the notifications it causes, queued in
+  // the same commit (no transition without its notification, no notification without it).
+  void queue_news(store::Database& tx, const std::string& id, const std::optional<std::string>& webhook,
+                  const DocumentStatus* before) {
+    if (!webhook) return;
+    const auto after = load_in(tx, id);
+    if (!after) return;
+    for (auto& body : news(*after, before)) Notifier::enqueue(tx, id, *webhook, std::move(body));
   }
 
   const signing::Profile& profile(const std::string& name) const {
@@ -375,12 +320,13 @@ struct SignService::Impl {
 
   Verification verify(Stored d);
 
-  // The document as the transition left it, and its notifications. A document deleted right after
-  // (possible once finished) answers 404 rather than a status that no longer exists.
-  DocumentStatus after_transition(const std::string& id, const DocumentStatus* before) {
+  // The document as the transition left it; its notifications (committed with it) go out now. A
+  // document deleted right after (possible once finished) answers 404 rather than a status that no
+  // longer exists.
+  DocumentStatus after_transition(const std::string& id, bool notified) {
+    if (notified) notifier.kick();
     auto after = load(db, id);
     if (!after) no_document(id);
-    notify_next(*after, before);
     return std::move(after->status);
   }
 };
@@ -495,6 +441,7 @@ DocumentStatus SignService::create(const NewDocument& in) {
                                      signers[i].user_id, signers[i].username, task_ids[i],
                                      std::string(signers[i].step == signers.front().step ? "ready" : "waiting")});
                           }
+                          m.queue_news(tx, id, in.webhook, nullptr);
                         },
                         m.db);
   } catch (...) {
@@ -502,7 +449,7 @@ DocumentStatus SignService::create(const NewDocument& in) {
     fs::remove_all(dir, ec);
     throw;
   }
-  return m.after_transition(id, nullptr);
+  return m.after_transition(id, in.webhook.has_value());
 }
 
 DocumentStatus SignService::status(const std::string& user_id, const std::string& id) {
@@ -557,9 +504,10 @@ DocumentStatus SignService::cancel(const signing::Caller& caller, const std::str
                         tx.exec("UPDATE signservice_signers SET state = 'cancelled' WHERE document_id = $1 AND state IN "
                                 "('waiting', 'ready')",
                                 {id});
+                        m.queue_news(tx, id, d.webhook, &d.status);
                       },
                       m.db);
-  return m.after_transition(id, &d.status);
+  return m.after_transition(id, d.webhook.has_value());
 }
 
 void SignService::remove(const signing::Caller& caller, const std::string& id) {
@@ -750,26 +698,28 @@ DocumentStatus SignService::sign(SignTask request) {
           const auto open = tx.query_one("SELECT COUNT(*) FROM signservice_signers WHERE document_id = $1 AND "
                                          "step = $2 AND state <> 'signed'",
                                          {d.status.id, std::int64_t{step}});
-          if (open->get_int(0) > 0) return;
-          const auto next = tx.query_one("SELECT MIN(step) FROM signservice_signers WHERE document_id = $1 AND "
-                                         "state = 'waiting'",
-                                         {d.status.id});
-          if (next && !next->is_null(0)) {
-            tx.exec("UPDATE signservice_signers SET state = 'ready' WHERE document_id = $1 AND step = $2 AND "
-                    "state = 'waiting'",
-                    {d.status.id, next->get_int(0)});
-          } else {
-            tx.exec("UPDATE signservice_documents SET state = 'completed', finished_at = $2 WHERE id = $1",
-                    {d.status.id, now});
-            records.push_back(m.event("signservice.document.complete", caller, d));
+          if (open->get_int(0) == 0) {
+            const auto next = tx.query_one("SELECT MIN(step) FROM signservice_signers WHERE document_id = $1 AND "
+                                           "state = 'waiting'",
+                                           {d.status.id});
+            if (next && !next->is_null(0)) {
+              tx.exec("UPDATE signservice_signers SET state = 'ready' WHERE document_id = $1 AND step = $2 AND "
+                      "state = 'waiting'",
+                      {d.status.id, next->get_int(0)});
+            } else {
+              tx.exec("UPDATE signservice_documents SET state = 'completed', finished_at = $2 WHERE id = $1",
+                      {d.status.id, now});
+              records.push_back(m.event("signservice.document.complete", caller, d));
+            }
           }
+          m.queue_news(tx, d.status.id, d.webhook, &d.status);
         },
         m.db);
   } catch (...) {
     discard_output();
     throw;
   }
-  return m.after_transition(d.status.id, &d.status);
+  return m.after_transition(d.status.id, d.webhook.has_value());
 }
 
 DocumentStatus SignService::decline(const signing::Caller& caller, const std::string& task_id,
@@ -801,9 +751,10 @@ DocumentStatus SignService::decline(const signing::Caller& caller, const std::st
                         tx.exec("UPDATE signservice_signers SET state = 'cancelled' WHERE document_id = $1 AND state "
                                 "IN ('waiting', 'ready')",
                                 {d.status.id});
+                        m.queue_news(tx, d.status.id, d.webhook, &d.status);
                       },
                       m.db);
-  return m.after_transition(d.status.id, &d.status);
+  return m.after_transition(d.status.id, d.webhook.has_value());
 }
 
 std::int64_t SignService::purge_expired() {

@@ -352,6 +352,26 @@ CREATE TABLE signservice_signers (
 CREATE INDEX signservice_signers_by_user ON signservice_signers(user_id, state);
 )sql";
 
+// The Sign Service's notifications to portals (a transactional outbox): written in the transaction
+// of the transition they announce, deleted once delivered (or given up), so they survive a restart
+// and any node may deliver them. Delivered in `seq` order per document; a node claims a row for the
+// time of one attempt (claimed_until) so that two nodes do not send it at once.
+constexpr std::string_view kSignServiceNotifications = R"sql(
+CREATE TABLE signservice_notifications (
+  id            TEXT NOT NULL PRIMARY KEY,   -- also the body's "id": receivers de-duplicate on it
+  document_id   TEXT NOT NULL,               -- no foreign key: a deleted document's last news still goes out
+  seq           BIGINT NOT NULL,             -- order within the document
+  url           TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  created_at    BIGINT NOT NULL,             -- Unix ms
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  next_at       BIGINT NOT NULL,             -- not before (Unix ms)
+  claimed_until BIGINT NOT NULL DEFAULT 0,   -- a node is sending it until then (Unix ms)
+  UNIQUE (document_id, seq)
+);
+CREATE INDEX signservice_notifications_due ON signservice_notifications(next_at);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "users, roles, api keys, settings", kInitialSchema},
     Migration{2, "keys, credentials", kKeysAndCredentials},
@@ -361,6 +381,7 @@ constexpr std::array kMigrations{
     Migration{7, "batches", kBatches},
     Migration{8, "login epochs", kLoginEpochs},
     Migration{9, "sign service documents and signers", kSignService},
+    Migration{10, "sign service notifications", kSignServiceNotifications},
 };
 
 }  // namespace

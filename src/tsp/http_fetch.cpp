@@ -122,6 +122,12 @@ HttpReply http_exchange(const HttpRequest& request) {
   };
   add_header("Expect:");  // no 100-continue round trip
   if (!request.accept.empty()) add_header("Accept: " + request.accept);
+  for (const auto& h : request.headers) {
+    if (h.find_first_of("\r\n") != std::string::npos || h.find(':') == std::string::npos) {
+      throw Error(Errc::invalid_argument, "malformed request header");
+    }
+    add_header(h);
+  }
   if (request.post) {
     add_header("Content-Type: " + request.content_type);
     set(c, CURLOPT_POST, 1L);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sigil/common/secure.hpp"
 
@@ -21,6 +22,7 @@ struct HttpRequest {
   Bytes body;
   std::string content_type;                   // request Content-Type (POST)
   std::string accept;                         // Accept header, if any
+  std::vector<std::string> headers;           // further "Name: value" lines (no CR/LF: Error(invalid_argument))
   std::chrono::milliseconds timeout{10'000};  // connect + send + receive, whole exchange
   std::size_t max_reply_bytes = 1u << 20;
   std::string username;  // HTTP Basic authentication when not empty

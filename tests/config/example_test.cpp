@@ -68,6 +68,8 @@ TEST(ConfigExample, OptionalKeysAreValid) {
   EXPECT_FALSE(c.store.postgres_conninfo.empty());
   EXPECT_FALSE(c.hsm.token_serial.empty());
   EXPECT_FALSE(c.hsm.softhsm_conf.empty());
+  EXPECT_FALSE(c.batch.webhook.secret.empty());
+  EXPECT_FALSE(c.signservice.webhook.secret.empty());
   EXPECT_FALSE(c.pki.dir.empty());
 }
 

@@ -80,14 +80,16 @@ validate_strict() {
 }
 
 # start_webhook_receiver: a loopback HTTP server that records each POST body as one line of
-# $T/hooks.log and answers 204; sets HOOK to its base URL (".../hooks/"); stopped with the test.
+# $T/hooks.log and its Sigil-Signature header ("-" if none) as the same line of $T/hooks.sig, and
+# answers 204; sets HOOK to its base URL (".../hooks/"); stopped with the test.
 start_webhook_receiver() {
-  python3 - "$T/hook.port" "$T/hooks.log" <<'PY' &
+  python3 - "$T/hook.port" "$T/hooks.log" "$T/hooks.sig" <<'PY' &
 import http.server, sys
-port_file, log = sys.argv[1], sys.argv[2]
+port_file, log, sig = sys.argv[1], sys.argv[2], sys.argv[3]
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+        with open(sig, 'a') as f: f.write(self.headers.get('Sigil-Signature', '-') + '\n')
         with open(log, 'ab') as f: f.write(body + b'\n')
         self.send_response(204); self.end_headers()
     def log_message(self, *a): pass

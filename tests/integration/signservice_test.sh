@@ -18,9 +18,14 @@ CRED="$(grep -m1 '^credential = ' "$I/sigil.toml" | sed 's/.*"\(.*\)"/\1/')"
 
 start_webhook_receiver
 
+# Notifications are signed with a shared secret (docs/webhooks.md); the checks below verify each
+# one's Sigil-Signature with openssl, as a portal would.
+( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$I/secrets/portal-webhook.key" )
 sed -i -e "s|^# webhook_prefixes = \[\"https://portal.example.com/hooks/\"\].*|webhook_prefixes = [\"$HOOK\"]|" \
+       -e 's|^# webhook_secret = { file = "secrets/portal-webhook.key" }.*|webhook_secret = { file = "secrets/portal-webhook.key" }|' \
        -e 's|^# task_url = .*|task_url = "https://portal.example/sign/{task}"|' "$I/sigil.toml"
 grep -q "^webhook_prefixes = \[\"$HOOK\"\]" "$I/sigil.toml" || { echo "sigil.toml: no [signservice] webhook_prefixes to set"; exit 1; }
+grep -q '^webhook_secret = ' "$I/sigil.toml" || { echo "sigil.toml: no [signservice] webhook_secret to set"; exit 1; }
 cat >>"$I/sigil.toml" <<EOF
 
 [[profiles]]
@@ -183,6 +188,23 @@ check "the webhook reported the completion" \
 import json; hooks=[json.loads(l) for l in open('$T/hooks.log')]
 assert any(h['event']=='task.ready' and h['taskId']=='$B_TASK' for h in hooks), hooks
 assert any(h['event']=='document.completed' and h['documentId']=='$DOC' for h in hooks), hooks"
+# Each notification's Sigil-Signature, recomputed with the OpenSSL command line over "<t>.<body>";
+# a body altered by one byte no longer matches.
+hooks_signed() {
+  local n=0 sig body t v1 mac
+  while IFS= read -r sig <&3 && IFS= read -r body <&4; do
+    n=$((n + 1))
+    t="$(sed -n 's/^t=\([0-9]*\),v1=[0-9a-f]*$/\1/p' <<<"$sig")"; v1="${sig##*v1=}"
+    [ -n "$t" ] || { echo "notification $n: Sigil-Signature '$sig'"; return 1; }
+    mac="$(printf '%s.%s' "$t" "$body${1-}" | openssl dgst -sha256 -hmac "$(cat "$I/secrets/portal-webhook.key")" -r | cut -d' ' -f1)"
+    [ "$mac" = "$v1" ] || { echo "notification $n: HMAC $mac, header $v1"; return 1; }
+    [ $(( $(date +%s) - t )) -lt 300 ] || { echo "notification $n: t=$t is old"; return 1; }
+  done 3<"$T/hooks.sig" 4<"$T/hooks.log"
+  [ "$n" -ge 3 ]
+}
+check "every notification carries a Sigil-Signature that openssl recomputes from the shared secret" hooks_signed
+hooks_altered_refused() { ! hooks_signed ' ' >/dev/null; }
+check "a notification body altered by one byte fails that check" hooks_altered_refused
 
 # 5. Detached CAdES for bob and alice in one step (any order): one signature file each over the
 #    unchanged original, verified with OpenSSL against the demo root; alice signs with PIN + code.

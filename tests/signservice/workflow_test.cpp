@@ -2,8 +2,10 @@
 // a real AuditLog: the order of signers, what each signature covers (checked by the independent
 // validator and by the service's own verification), transitions committed with their audit record
 // or not at all, two nodes racing for one task, refusals that change nothing, and notifications.
+#include <algorithm>
 #include <barrier>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "sigil/auth/authorization.hpp"
 #include "sigil/auth/errors.hpp"
 #include "sigil/signservice/workflow.hpp"
+#include "signservice/notifier.hpp"
 #include "test_pdf.hpp"
 #include "test_util.hpp"
 #include "validator_pki.hpp"
@@ -494,6 +497,123 @@ TEST_F(SignServiceTest, NotificationsArriveInOrderAndAreRetried) {
   EXPECT_NE(h[1].find(d.signers[1].task_id), std::string::npos);
   EXPECT_NE(h[2].find("\"event\":\"document.completed\""), std::string::npos);
   for (const auto& x : h) EXPECT_EQ(x.rfind("https://portal.example/hooks/1 ", 0), 0u);
+}
+
+std::size_t queued_notifications(store::Database& db) {
+  return static_cast<std::size_t>(db.query_one("SELECT COUNT(*) FROM signservice_notifications")->get_int(0));
+}
+
+TEST_F(SignServiceTest, NotificationsAreCommittedWithTheTransitionAndSurviveARestart) {
+  fail_hooks_ = 1000;  // the portal is down
+  const auto d = create();
+  EXPECT_EQ(queued_notifications(store_->database()), 1u) << "task.ready was committed with the document";
+  service_.reset();  // sigild stops before the portal is back: the notification stays queued
+  EXPECT_EQ(queued_notifications(store_->database()), 1u);
+  {
+    std::lock_guard lock(hooks_mu_);
+    fail_hooks_ = 0;
+  }
+  service_ = make_service();  // the next start sends it
+  for (int i = 0; i < 300 && hooks().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto h = hooks();
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_NE(h[0].find("\"event\":\"task.ready\""), std::string::npos);
+  EXPECT_NE(h[0].find(d.signers[0].task_id), std::string::npos);
+  EXPECT_NE(h[0].find("\"id\":\"n_"), std::string::npos) << "an id to de-duplicate on";
+  for (int i = 0; i < 300 && queued_notifications(store_->database()) > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(queued_notifications(store_->database()), 0u) << "delivered: removed from the queue";
+
+  // A transition that rolls back queues nothing.
+  faulty_.fail_after = true;
+  EXPECT_SIGIL_ERROR(service_->sign(task(alice_, d.signers[0].task_id, "1111")), Errc::audit_unavailable);
+  faulty_.fail_after = false;
+  EXPECT_EQ(queued_notifications(store_->database()), 0u);
+}
+
+TEST_F(SignServiceTest, ANotificationIsDroppedAfterItsLastAttempt) {
+  fail_hooks_ = 1000;
+  (void)create();  // 10 attempts, 1 ms apart doubling: about a second
+  for (int i = 0; i < 500 && queued_notifications(store_->database()) > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(queued_notifications(store_->database()), 0u);
+  std::lock_guard lock(hooks_mu_);
+  EXPECT_EQ(fail_hooks_, 1000 - 10) << "exactly webhook_attempts attempts";
+  EXPECT_TRUE(hooks_.empty());
+}
+
+TEST_F(SignServiceTest, TwoNodesSendEachNotificationOnce) {
+  second_ = make_service();  // another node on the same store: both deliver
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(create().signers[0].task_id);
+  for (int i = 0; i < 300 && hooks().size() < ids.size(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a poll of each node more
+  const auto h = hooks();
+  ASSERT_EQ(h.size(), ids.size());
+  for (const auto& id : ids) {
+    EXPECT_EQ(std::count_if(h.begin(), h.end(), [&](const std::string& x) { return x.find(id) != std::string::npos; }), 1)
+        << id;
+  }
+}
+
+// The outbox itself, driven pass by pass: two nodes' notifiers never send one row twice, and a
+// document's later notification waits for its earlier one.
+TEST_F(SignServiceTest, NotifiersClaimEachRowAndKeepEachDocumentsOrder) {
+  service_.reset();  // only the notifiers below deliver
+  std::mutex mu;
+  std::map<std::string, int> sent;  // body "event" + documentId -> times sent
+  int fail = 0;
+  auto send = [&](const std::string&, const std::string& body) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // both passes read the rows before either deletes
+    const auto j = nlohmann::json::parse(body);
+    std::lock_guard lock(mu);
+    if (fail > 0) {
+      --fail;
+      throw Error(Errc::io, "portal down");
+    }
+    ++sent[j["event"].get<std::string>() + " " + j["documentId"].get<std::string>()];
+  };
+  ss::NotifierOptions o;
+  o.prefixes = {"https://portal.example/hooks/"};
+  o.backoff = std::chrono::milliseconds(300);
+  o.poll = std::chrono::hours(1);  // the background threads stay out of the way
+  ss::Notifier a(store_->database(), o, send), b(store_->database(), o, send);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // their first (empty) pass is over
+  const auto queue = [&](const std::string& doc, const std::string& event) {
+    store_->database().transaction([&](store::Database& tx) {
+      ss::Notifier::enqueue(tx, doc, "https://portal.example/hooks/1", {{"event", event}, {"documentId", doc}});
+    });
+  };
+  for (int i = 0; i < 6; ++i) queue("d" + std::to_string(i), "task.ready");
+
+  std::barrier start(2);
+  auto pass = [&](ss::Notifier& n) {
+    start.arrive_and_wait();
+    while (n.deliver_due() > 0) {
+    }
+  };
+  std::thread ta(pass, std::ref(a)), tb(pass, std::ref(b));
+  ta.join();
+  tb.join();
+  ASSERT_EQ(sent.size(), 6u);
+  for (const auto& [what, times] : sent) EXPECT_EQ(times, 1) << what;
+  EXPECT_EQ(queued_notifications(store_->database()), 0u);
+
+  // Order: the first notification of "x" fails; the second waits until the first is delivered.
+  sent.clear();
+  fail = 1;
+  queue("x", "task.ready");
+  queue("x", "document.completed");
+  EXPECT_EQ(a.deliver_due(), 1u);  // the first: fails, retried in 300 ms
+  EXPECT_EQ(a.deliver_due(), 0u);  // the second is not sent before it
+  EXPECT_TRUE(sent.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  EXPECT_EQ(a.deliver_due(), 1u);
+  EXPECT_EQ(a.deliver_due(), 1u);
+  EXPECT_EQ(sent.size(), 2u);
+  EXPECT_EQ(queued_notifications(store_->database()), 0u);
 }
 
 // schemas/signservice.openapi.yaml describes exactly the routes: every operation it lists reaches a

@@ -164,26 +164,33 @@ struct CscConfig {
   std::string oauth2_base_uri;                          // info.oauth2; empty = https://<Host>/csc/v2
 };
 
+// The outbound notifications of a section ([batch], [signservice]): its webhook_* keys.
+struct WebhookConfig {
+  std::vector<std::string> prefixes;               // allowed webhook URL prefixes; empty: webhooks refused
+  std::chrono::milliseconds timeout{5000};         // per attempt
+  unsigned attempts = 3;
+  std::filesystem::path ca_file;                   // https webhooks: trust anchors; empty: the system store
+  SecretRef secret;                                // set: every POST carries Sigil-Signature (HMAC-SHA256)
+};
+
 // [batch]: batch signing (docs/batch-api.md).
 struct BatchConfig {
   unsigned workers = 2;                            // threads signing batch items
   std::size_t sync_max_items = 100;                // larger batches run as jobs (202 + id)
   std::size_t max_items = 10000;                   // items per batch at most
   std::chrono::seconds retention{24 * 3600};       // finished batches and idempotency keys kept this long
-  std::vector<std::string> webhook_prefixes;       // allowed webhook URL prefixes; empty: webhooks refused
-  std::chrono::milliseconds webhook_timeout{5000};
-  unsigned webhook_attempts = 3;
-  std::filesystem::path webhook_ca_file;           // https webhooks: trust anchors; empty: the system store
+  WebhookConfig webhook;                           // webhook_* keys
 };
 
 // The Sign Service for portals (docs/signservice-api.md): documents, signers in order, tasks.
 struct SignServiceConfig {
   bool enabled = true;
   std::size_t max_signers = 20;                    // signers per document at most
-  std::vector<std::string> webhook_prefixes;       // allowed webhook URL prefixes; empty: webhooks refused
-  std::chrono::milliseconds webhook_timeout{5000};
-  unsigned webhook_attempts = 3;
-  std::filesystem::path webhook_ca_file;           // https webhooks: trust anchors; empty: the system store
+  WebhookConfig webhook = [] {                     // webhook_* keys; retried for ~8 minutes by default
+    WebhookConfig w;
+    w.attempts = 10;
+    return w;
+  }();
   std::string task_url;                            // "https://portal.example/sign/{task}": link in task.ready
   std::chrono::seconds retention{0};               // finished documents deleted this long after; 0: kept
 };

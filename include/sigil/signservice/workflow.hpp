@@ -17,8 +17,9 @@
 //   <spool>/documents/<id>/. Every state change commits together with its audit record
 //   (Sink::append_with): no transition without its record, no record without the transition.
 // - Notifications (task.ready, document.completed, declined, cancelled) go to the document's
-//   webhook, from a background thread with retries; the portal notifies the person (asynchronous
-//   signing via the task link).
+//   webhook; the portal notifies the person (asynchronous signing via the task link). They are
+//   committed with the transition (a transactional outbox, src/signservice/notifier.hpp) and sent
+//   by a background thread with retries: they survive a restart and any node may send them.
 #pragma once
 
 #include <chrono>
@@ -54,8 +55,8 @@ struct Options {
   std::filesystem::path dir;                  // <spool>/documents
   std::size_t max_signers = 20;
   std::vector<std::string> webhook_prefixes;  // allowed webhook URL prefixes; empty: webhooks refused
-  unsigned webhook_attempts = 3;
-  std::chrono::milliseconds webhook_backoff{500};
+  unsigned webhook_attempts = 10;                 // then a notification is dropped (logged)
+  std::chrono::milliseconds webhook_backoff{500};  // before the second attempt; doubling, at most 1 h
   std::string task_url;                       // "https://portal.example/sign/{task}": the link in task.ready
   std::chrono::seconds retention{0};          // finished documents are deleted this long after; 0: kept
 };
@@ -134,7 +135,7 @@ struct Verification {
   bool valid = false;                     // every check above passed
 };
 
-// Notification delivery (the daemon posts with libcurl; tests record). Throws on failure.
+// One notification attempt (the daemon posts with libcurl; tests record). Throws on failure.
 using WebhookSender = std::function<void(const std::string& url, const std::string& json_body)>;
 
 class SignService {
@@ -191,7 +192,7 @@ class SignService {
   // is recorded (signservice.document.purge, principal "system"). Returns how many.
   std::int64_t purge_expired();
 
-  // Stops the notification thread (pending notifications are dropped, and logged).
+  // Stops the notification thread; notifications not yet delivered stay queued in the store.
   void stop();
 
  private:
