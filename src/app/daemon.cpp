@@ -456,6 +456,7 @@ struct Daemon::Impl {
     o.max_signers = config.signservice.max_signers;
     o.webhook_prefixes = config.signservice.webhook.prefixes;
     o.webhook_attempts = config.signservice.webhook.attempts;
+    o.webhook_timeout = config.signservice.webhook.timeout;
     o.task_url = config.signservice.task_url;
     o.retention = config.signservice.retention;
     documents = std::make_unique<signservice::SignService>(

@@ -8,10 +8,13 @@
 //   delivered or given up; documents do not wait for each other.
 // - Retries: a failed attempt is retried after backoff, 2 x backoff, ... (at most an hour apart),
 //   up to `attempts` attempts; then the row is dropped, logged.
-// - A URL that just failed is not tried again until that retry is due: its other notifications
-//   count a failed attempt without being sent, so one dead endpoint costs one timeout per window,
-//   not one per notification.
-// - Several nodes: a node claims a row (claimed_until) for the time of one attempt.
+// - A URL whose last attempt was slow to fail (a timeout) is not tried again until that retry is
+//   due: its other notifications wait (no attempt counted), so one hung endpoint costs one timeout
+//   per window, not one per notification; one that waited longer than its whole schedule of
+//   attempts is dropped. Fast failures (an HTTP error, a refused connection) hold nothing back.
+// - Several nodes: a node claims a row (claimed_until) for the time of one attempt (its timeout
+//   plus a minute) and deletes or reschedules it only under its own claim. The nodes' clocks must
+//   agree to well within that minute (NTP).
 // - The URL is checked against the allowed prefixes again when it is sent.
 #pragma once
 
@@ -38,6 +41,7 @@ struct NotifierOptions {
   unsigned attempts = 10;
   std::chrono::milliseconds backoff{500};     // before the second attempt; doubling
   std::chrono::milliseconds poll{500};        // looks for due rows (other nodes', retries) this often
+  std::chrono::milliseconds timeout{5000};    // one attempt's limit (the sender enforces it)
 };
 
 class Notifier {
@@ -64,19 +68,22 @@ class Notifier {
 
  private:
   void run();
-  // A failed attempt (`sent`: it reached the network; else it was held back because the URL is
-  // down): reschedule with backoff, or drop after the last attempt.
-  void failed(const std::string& id, const std::string& url, std::int64_t attempts, bool sent, const std::string& why);
+  std::int64_t delay_ms(std::int64_t attempts) const;  // before the retry after `attempts` attempts
+  std::int64_t down_until(const std::string& url, std::int64_t now);  // 0: not down
+  void finish(const std::string& id, std::int64_t claim);               // delivered or given up
+  void remember_retry(std::int64_t at);
 
   store::Database& db_;
   NotifierOptions options_;
   Send send_;
-  std::map<std::string, std::int64_t> down_until_;  // URL -> Unix ms: failed, not tried again before
-  std::mutex mu_;
+  std::int64_t span_ms_ = 0;                        // the waits of a whole schedule of attempts
+  std::mutex mu_;                                   // guards everything below
+  std::map<std::string, std::int64_t> down_until_;  // URL -> Unix ms: timed out, not tried again before
   std::condition_variable cv_;
   bool stopping_ = false;
   bool kicked_ = false;
   std::int64_t soonest_retry_ = 0;  // Unix ms of this node's next retry; 0: none
+  std::mutex join_mu_;
   std::thread thread_;
 };
 

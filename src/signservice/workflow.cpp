@@ -188,6 +188,7 @@ struct SignService::Impl {
     n.prefixes = o.webhook_prefixes;
     n.attempts = o.webhook_attempts;
     n.backoff = o.webhook_backoff;
+    n.timeout = o.webhook_timeout;
     return n;
   }
 

@@ -102,3 +102,19 @@ PY
   for _ in $(seq 1 100); do [ -s "$T/hook.port" ] && break; sleep 0.05; done
   HOOK="http://127.0.0.1:$(cat "$T/hook.port")/hooks/"
 }
+# hooks_match EXPR: true once a received notification `h` (a dict) satisfies the Python EXPR; polls
+# for up to 10 s (delivery is asynchronous).
+hooks_match() {
+  local _
+  for _ in $(seq 1 100); do
+    python3 - "$T/hooks.log" "$1" <<'PY' && return 0
+import json, os, sys
+log, expr = sys.argv[1], sys.argv[2]
+hooks = [json.loads(l) for l in open(log)] if os.path.exists(log) else []
+sys.exit(0 if any(eval(expr, {}, {'h': h}) for h in hooks) else 1)
+PY
+    sleep 0.1
+  done
+  echo "no notification with $1 in: $(cat "$T/hooks.log" 2>/dev/null)"
+  return 1
+}

@@ -95,7 +95,7 @@ class SignServiceTest : public AdminTest {
     ss::Options o;
     o.dir = dir_.path() / "documents";
     o.webhook_prefixes = {"https://portal.example/hooks/"};
-    o.webhook_backoff = std::chrono::milliseconds{1};
+    o.webhook_backoff = backoff_;
     o.task_url = "https://portal.example/sign/{task}";
     o.retention = retention;
     return std::make_unique<ss::SignService>(faulty_, store_->users(), *signing_, *authz_, *log_,
@@ -178,6 +178,7 @@ class SignServiceTest : public AdminTest {
   std::mutex hooks_mu_;
   std::vector<std::string> hooks_;
   int fail_hooks_ = 0;
+  std::chrono::milliseconds backoff_{1};  // make_service's webhook_backoff
 };
 
 TEST_F(SignServiceTest, SignersSignInOrderAndEverySignatureVerifies) {
@@ -505,6 +506,9 @@ std::size_t queued_notifications(store::Database& db) {
 
 TEST_F(SignServiceTest, NotificationsAreCommittedWithTheTransitionAndSurviveARestart) {
   fail_hooks_ = 1000;  // the portal is down
+  service_.reset();
+  backoff_ = std::chrono::milliseconds{200};  // its retries stay far from the last attempt
+  service_ = make_service();
   const auto d = create();
   EXPECT_EQ(queued_notifications(store_->database()), 1u) << "task.ready was committed with the document";
   service_.reset();  // sigild stops before the portal is back: the notification stays queued
@@ -513,7 +517,8 @@ TEST_F(SignServiceTest, NotificationsAreCommittedWithTheTransitionAndSurviveARes
     std::lock_guard lock(hooks_mu_);
     fail_hooks_ = 0;
   }
-  service_ = make_service();  // the next start sends it
+  backoff_ = std::chrono::milliseconds{1};
+  service_ = make_service();  // the next start sends it (when its retry is due)
   for (int i = 0; i < 300 && hooks().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const auto h = hooks();
   ASSERT_EQ(h.size(), 1u);
@@ -525,11 +530,13 @@ TEST_F(SignServiceTest, NotificationsAreCommittedWithTheTransitionAndSurviveARes
   }
   EXPECT_EQ(queued_notifications(store_->database()), 0u) << "delivered: removed from the queue";
 
-  // A transition that rolls back queues nothing.
+  // A transition that rolls back queues nothing (and so sends nothing, polls later).
   faulty_.fail_after = true;
   EXPECT_SIGIL_ERROR(service_->sign(task(alice_, d.signers[0].task_id, "1111")), Errc::audit_unavailable);
   faulty_.fail_after = false;
   EXPECT_EQ(queued_notifications(store_->database()), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_EQ(hooks().size(), 1u);
 }
 
 TEST_F(SignServiceTest, ANotificationIsDroppedAfterItsLastAttempt) {
@@ -577,7 +584,7 @@ TEST_F(SignServiceTest, NotifiersClaimEachRowAndKeepEachDocumentsOrder) {
   };
   ss::NotifierOptions o;
   o.prefixes = {"https://portal.example/hooks/"};
-  o.backoff = std::chrono::milliseconds(300);
+  o.backoff = std::chrono::seconds(5);
   o.poll = std::chrono::hours(1);  // the background threads stay out of the way
   ss::Notifier a(store_->database(), o, send), b(store_->database(), o, send);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // their first (empty) pass is over
@@ -606,14 +613,48 @@ TEST_F(SignServiceTest, NotifiersClaimEachRowAndKeepEachDocumentsOrder) {
   fail = 1;
   queue("x", "task.ready");
   queue("x", "document.completed");
-  EXPECT_EQ(a.deliver_due(), 1u);  // the first: fails, retried in 300 ms
+  EXPECT_EQ(a.deliver_due(), 1u);  // the first: fails, retried in 5 s
   EXPECT_EQ(a.deliver_due(), 0u);  // the second is not sent before it
   EXPECT_TRUE(sent.empty());
-  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  store_->database().exec("UPDATE signservice_notifications SET next_at = 0 WHERE attempts = 1", {});  // 5 s pass
   EXPECT_EQ(a.deliver_due(), 1u);
   EXPECT_EQ(a.deliver_due(), 1u);
   EXPECT_EQ(sent.size(), 2u);
   EXPECT_EQ(queued_notifications(store_->database()), 0u);
+}
+
+// A URL that timed out holds its other notifications back (no attempt counted) until its retry is
+// due; a URL that fails fast holds nothing back.
+TEST_F(SignServiceTest, AUrlThatTimedOutHoldsItsOtherNotificationsBack) {
+  service_.reset();
+  std::atomic<int> sends{0};
+  auto send = [&](const std::string& url, const std::string&) {
+    ++sends;
+    if (url.ends_with("/slow")) std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    throw Error(Errc::io, "portal down");
+  };
+  ss::NotifierOptions o;
+  o.prefixes = {"https://portal.example/hooks/"};
+  o.backoff = std::chrono::seconds(30);
+  o.poll = std::chrono::hours(1);
+  ss::Notifier n(store_->database(), o, send);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (const std::string url : {"https://portal.example/hooks/slow", "https://portal.example/hooks/fast"}) {
+    for (int i = 0; i < 3; ++i) {
+      store_->database().transaction([&](store::Database& tx) {
+        ss::Notifier::enqueue(tx, url + std::to_string(i), url, {{"event", "task.ready"}});
+      });
+    }
+  }
+  while (n.deliver_due() > 0) {
+  }
+  EXPECT_EQ(sends.load(), 1 + 3) << "the slow URL once, the fast one for each notification";
+  const auto held = store_->database().query(
+      "SELECT attempts FROM signservice_notifications WHERE url LIKE '%/slow' ORDER BY created_at, seq", {});
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_EQ(held[0].get_int(0), 1);
+  EXPECT_EQ(held[1].get_int(0), 0) << "held back: no attempt counted";
+  EXPECT_EQ(held[2].get_int(0), 0);
 }
 
 // schemas/signservice.openapi.yaml describes exactly the routes: every operation it lists reaches a

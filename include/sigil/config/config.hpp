@@ -186,7 +186,7 @@ struct BatchConfig {
 struct SignServiceConfig {
   bool enabled = true;
   std::size_t max_signers = 20;                    // signers per document at most
-  WebhookConfig webhook = [] {                     // webhook_* keys; retried for ~8 minutes by default
+  WebhookConfig webhook = [] {                     // webhook_* keys; retried for ~4 minutes by default
     WebhookConfig w;
     w.attempts = 10;
     return w;

@@ -55,6 +55,7 @@ struct Options {
   std::filesystem::path dir;                  // <spool>/documents
   std::size_t max_signers = 20;
   std::vector<std::string> webhook_prefixes;  // allowed webhook URL prefixes; empty: webhooks refused
+  std::chrono::milliseconds webhook_timeout{5000};  // one attempt (the WebhookSender enforces it)
   unsigned webhook_attempts = 10;                 // then a notification is dropped (logged)
   std::chrono::milliseconds webhook_backoff{500};  // before the second attempt; doubling, at most 1 h
   std::string task_url;                       // "https://portal.example/sign/{task}": the link in task.ready
