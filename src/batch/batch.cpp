@@ -154,6 +154,22 @@ struct BatchService::Impl {
     work_cv.notify_all();
   }
 
+  // A task that only sends a completed batch's webhook again (one interrupted by a stop or a crash).
+  static constexpr std::int64_t kWebhookTask = -1;
+  void enqueue_webhook(const std::string& id) {
+    {
+      std::lock_guard lock(mu);
+      tasks.emplace_back(id, kWebhookTask);
+    }
+    work_cv.notify_all();
+  }
+  void redeliver(const std::string& id) {
+    const auto row = db.query_one("SELECT webhook_url FROM batches WHERE id = $1 AND state = 'completed' AND "
+                                  "webhook_state = 'pending' AND webhook_url IS NOT NULL",
+                                  {id});
+    if (row) deliver(id, row->get_text(0));
+  }
+
   // Waits until this process has no open item of `id` left (or stops).
   void wait_done(const std::string& id) {
     std::unique_lock lock(mu);
@@ -169,6 +185,14 @@ struct BatchService::Impl {
         if (stopping) return;
         task = std::move(tasks.front());
         tasks.pop_front();
+      }
+      if (task.second == kWebhookTask) {
+        try {
+          redeliver(task.first);
+        } catch (const std::exception& e) {
+          log::error("batch {}: webhook not sent again: {}", task.first, e.what());
+        }
+        continue;
       }
       try {
         process(task.first, task.second);
@@ -294,9 +318,11 @@ struct BatchService::Impl {
         break;
       } catch (const std::exception& e) {
         log::warn("batch {}: webhook attempt {} failed: {}", id, attempt, e.what());
-        {
-          std::unique_lock lock(mu);
-          if (done_cv.wait_for(lock, backoff, [&] { return stopping; })) break;
+        if (attempt == std::max(1u, options.webhook_attempts)) break;
+        std::unique_lock lock(mu);
+        if (done_cv.wait_for(lock, backoff, [&] { return stopping; })) {
+          log::info("batch {}: stopping; the webhook stays pending and is sent again at the next start", id);
+          return;
         }
         backoff *= 2;
       }
@@ -473,6 +499,12 @@ std::size_t BatchService::resume_interrupted() {
     log::info("batch {}: resuming {} pending item(s)", id, pending.size());
     impl_->enqueue(id, pending);
     ++n;
+  }
+  // Completed batches whose webhook a stop or a crash interrupted: sent again.
+  for (const auto& b : impl_->db.query("SELECT id FROM batches WHERE state = 'completed' AND webhook_state = 'pending' "
+                                       "AND webhook_url IS NOT NULL ORDER BY completed_at")) {
+    log::info("batch {}: sending its interrupted completion webhook again", b.get_text(0));
+    impl_->enqueue_webhook(b.get_text(0));
   }
   return n;
 }

@@ -18,6 +18,14 @@ CRED="$(grep -m1 '^credential = ' "$I/sigil.toml" | sed 's/.*"\(.*\)"/\1/')"
 start_webhook_receiver
 
 sed -i "s|^# webhook_prefixes = .*|webhook_prefixes = [\"$HOOK\"]|" "$I/sigil.toml"
+# [batch] retries its webhooks for minutes (section 7 stops sigild in the middle of them).
+python3 - "$I/sigil.toml" <<'PY'
+import re, sys
+p = sys.argv[1]; t = open(p).read()
+head, sep, rest = t.partition("\n[batch]\n")
+assert sep and re.search(r"^webhook_attempts = 3$", rest, re.M), "no [batch] webhook_attempts"
+open(p, "w").write(head + sep + re.sub(r"^webhook_attempts = 3$", "webhook_attempts = 20", rest, count=1, flags=re.M))
+PY
 cat >>"$I/sigil.toml" <<EOF
 
 [[profiles]]
@@ -258,6 +266,32 @@ check "the interrupted job (202, $before of 600 done at the restart) completes a
   bash -c "[ $code = 202 ] && [ '$state' = completed ] && [ $before -lt 600 ]"
 check "with all 600 signed" test "$(field "$T/resume.status" 'd["signed"]')" = 600
 check "and exactly 600 signature.create records" test "$(signatures_of "$RESUME_ID")" = 600
+# 7. A completion webhook still being retried at a graceful stop stays pending and is sent again at
+#    the next start. The receiver is down (its port refuses connections) while the job completes;
+#    sigild stops between two attempts; the receiver comes back on its port; the next start sends it.
+HOOK_PORT="$(cat "$T/hook.port")"
+kill "$HOOK_PID"; wait "$HOOK_PID" 2>/dev/null
+make_batch "$T/later.json" bulk-pades 2 "" "{\"webhook\": \"${HOOK}later\", \"async\": true}"
+code=$(post_batch "$T/later.json" "$T/later.out")
+LATER_ID="$(field "$T/later.out" 'd["id"]')"
+state="$(wait_completed "$LATER_ID" "$T/later.status")"
+sleep 1  # an attempt or two fail
+"${CURL[@]}" -o "$T/later.status" "$BASE/api/v1/batches/$LATER_ID"
+check "a completed job whose receiver is down shows its webhook pending" \
+  test "$code $state $(field "$T/later.status" 'd["webhook"]')" = "202 completed pending"
+kill "$SIGILD_PID"; wait "$SIGILD_PID" 2>/dev/null
+check "sigild stopped without giving the webhook up" grep -q "webhook stays pending" "$I/sigild.log"
+start_webhook_receiver "$HOOK_PORT"
+start_sigild "$I" || exit 1
+CURL+=(-H "Authorization: Bearer $KEY")
+for _ in $(seq 1 200); do grep -q "$LATER_ID" "$T/hooks.log" 2>/dev/null && break; sleep 0.1; done
+check "the next start sent it" grep -q "\"id\": *\"$LATER_ID\"" "$T/hooks.log"
+for _ in $(seq 1 50); do
+  "${CURL[@]}" -o "$T/later.status" "$BASE/api/v1/batches/$LATER_ID"
+  [ "$(field "$T/later.status" 'd["webhook"]')" = delivered ] && break; sleep 0.1
+done
+check "and recorded it delivered" test "$(field "$T/later.status" 'd["webhook"]')" = delivered
+
 "$SIGILCTL" --config "$I/sigil.toml" --local audit verify >"$T/verify.out" 2>&1; vrc=$?
 check "the audit chain verifies" test "$vrc" = 0 || cat "$T/verify.out"
 

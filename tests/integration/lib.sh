@@ -81,11 +81,13 @@ validate_strict() {
 
 # start_webhook_receiver: a loopback HTTP server that records each POST body as one line of
 # $T/hooks.log and its Sigil-Signature header ("-" if none) as the same line of $T/hooks.sig, and
-# answers 204; sets HOOK to its base URL (".../hooks/"); stopped with the test.
+# answers 204; sets HOOK to its base URL (".../hooks/"); stopped with the test. With PORT: on that
+# port (a receiver started again after it was killed).
 start_webhook_receiver() {
-  python3 - "$T/hook.port" "$T/hooks.log" "$T/hooks.sig" <<'PY' &
+  rm -f "$T/hook.port"
+  python3 - "$T/hook.port" "$T/hooks.log" "$T/hooks.sig" "${1:-0}" <<'PY' &
 import http.server, sys
-port_file, log, sig = sys.argv[1], sys.argv[2], sys.argv[3]
+port_file, log, sig, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
@@ -93,7 +95,7 @@ class H(http.server.BaseHTTPRequestHandler):
         with open(log, 'ab') as f: f.write(body + b'\n')
         self.send_response(204); self.end_headers()
     def log_message(self, *a): pass
-s = http.server.HTTPServer(('127.0.0.1', 0), H)
+s = http.server.HTTPServer(('127.0.0.1', port), H)
 open(port_file, 'w').write(str(s.server_port))
 s.serve_forever()
 PY

@@ -102,19 +102,32 @@ inline int free_loopback_port() {
 class ValidatorPki {
  public:
   // Creates the PKI in `dir` and, when `start_servers`, starts the TSA and the OCSP responder.
+  // The ports are free when chosen; should another process bind one before the server does (tests
+  // run in parallel), the PKI is made again on new ports (the URLs are in its certificates).
   explicit ValidatorPki(std::filesystem::path dir, bool start_servers = true) : dir_(std::move(dir)) {
-    tsa_port_ = free_loopback_port();
-    ocsp_port_ = free_loopback_port();
-    const auto r = run_command("'" + (validators_dir() / "make-test-pki").string() + "' '" + dir_.string() +
-                               "' --tsa-port " + std::to_string(tsa_port_) + " --ocsp-port " +
-                               std::to_string(ocsp_port_) + " --force");
-    if (r.exit_code != 0) throw std::runtime_error("make-test-pki failed: " + r.output);
-    if (start_servers) {
+    for (int attempt = 1;; ++attempt) {
+      tsa_port_ = free_loopback_port();
+      ocsp_port_ = free_loopback_port();
+      const auto r = run_command("'" + (validators_dir() / "make-test-pki").string() + "' '" + dir_.string() +
+                                 "' --tsa-port " + std::to_string(tsa_port_) + " --ocsp-port " +
+                                 std::to_string(ocsp_port_) + " --force");
+      if (r.exit_code != 0) throw std::runtime_error("make-test-pki failed: " + r.output);
+      if (!start_servers) return;
+      std::string failure;
       for (const char* s : {"start-tsa", "start-ocsp"}) {
         const auto rs = run_command("'" + (dir_ / "bin" / s).string() + "'");
-        if (rs.exit_code != 0) throw std::runtime_error(std::string(s) + " failed: " + rs.output);
+        if (rs.exit_code != 0) {
+          failure = std::string(s) + " failed: " + rs.output;
+          break;
+        }
       }
-      started_ = true;
+      if (failure.empty()) {
+        started_ = true;
+        return;
+      }
+      run_command("'" + (dir_ / "bin" / "stop-all").string() + "'");
+      if (attempt < 3 && failure.find("Address already in use") != std::string::npos) continue;
+      throw std::runtime_error(failure);
     }
   }
   ~ValidatorPki() {

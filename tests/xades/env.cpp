@@ -42,8 +42,11 @@ class XadesEnvironment : public ::testing::Environment {
 
 XadesWorld& XadesWorld::get() {
   if (!g_world) {
-    g_world = std::make_unique<XadesWorld>();
-    build_world(*g_world);
+    // Kept only once complete: a failed build (the TSA did not start, say) fails this test, and
+    // the next one tries again instead of using half a world.
+    auto w = std::make_unique<XadesWorld>();
+    build_world(*w);
+    g_world = std::move(w);
   }
   return *g_world;
 }

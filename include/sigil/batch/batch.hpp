@@ -120,7 +120,8 @@ class BatchService {
   // start). Call before the audit log closes. Idempotent; the destructor calls it.
   void stop();
 
-  // Queues the pending items of batches a previous run left unfinished. Called once at startup.
+  // Queues the pending items of batches a previous run left unfinished, and the completion webhooks
+  // a stop or a crash interrupted (webhook state still pending). Called once at startup.
   std::size_t resume_interrupted();
   // Deletes finished batches past their retention, with their files. Returns how many.
   std::int64_t purge_expired();
