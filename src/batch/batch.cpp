@@ -209,8 +209,9 @@ struct BatchService::Impl {
         }
       }
       if (last) {
-        finish(task.first);
-        done_cv.notify_all();
+        const auto url = complete(task.first);
+        done_cv.notify_all();  // a synchronous request answers now, not after the webhook's attempts
+        if (url) deliver(task.first, *url);
       }
     }
   }
@@ -273,6 +274,12 @@ struct BatchService::Impl {
 
   // Marks a batch completed when every item is done, then posts its webhook.
   void finish(const std::string& id) {
+    if (const auto url = complete(id)) deliver(id, *url);
+  }
+
+  // Marks a batch completed when every item is done; returns its webhook URL when it just completed
+  // and has one (to be delivered next).
+  std::optional<std::string> complete(const std::string& id) {
     const std::int64_t now = to_unix(clock.now());
     bool completed = false;
     std::optional<std::string> url;
@@ -290,14 +297,14 @@ struct BatchService::Impl {
       });
     } catch (const std::exception& e) {
       log::error("batch {}: completion not recorded: {}", id, e.what());
-      return;
+      return std::nullopt;
     }
-    if (!completed) return;
+    if (!completed) return std::nullopt;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(batch_dir(id), ec)) {
       if (entry.path().extension() == ".in") fs::remove(entry.path(), ec);
     }
-    if (url) deliver(id, *url);
+    return url;
   }
 
   void deliver(const std::string& id, const std::string& url) {

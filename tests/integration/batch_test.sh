@@ -271,6 +271,11 @@ check "and exactly 600 signature.create records" test "$(signatures_of "$RESUME_
 #    sigild stops between two attempts; the receiver comes back on its port; the next start sends it.
 HOOK_PORT="$(cat "$T/hook.port")"
 kill "$HOOK_PID"; wait "$HOOK_PID" 2>/dev/null
+make_batch "$T/sync-hook.json" bulk-pades 2 "" "{\"webhook\": \"${HOOK}sync\"}"
+code=$("${CURL[@]}" --max-time 20 -o "$T/sync-hook.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary @"$T/sync-hook.json" "$BASE/api/v1/batches")
+check "a synchronous batch answers once its items are done, not after its webhook's attempts" \
+  test "$code $(field "$T/sync-hook.out" 'd["state"]' 2>/dev/null)" = "200 completed"
 make_batch "$T/later.json" bulk-pades 2 "" "{\"webhook\": \"${HOOK}later\", \"async\": true}"
 code=$(post_batch "$T/later.json" "$T/later.out")
 LATER_ID="$(field "$T/later.out" 'd["id"]')"
